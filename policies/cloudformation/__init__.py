@@ -1,0 +1,1 @@
+"""CloudFormation: read templates and build one topology per deployment they allow."""

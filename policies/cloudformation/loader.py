@@ -1,0 +1,141 @@
+"""Read a CloudFormation template (YAML with short-form tags, or JSON) and remember where each key is."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable
+
+import yaml
+
+# Aliases are shared objects once loaded, but walking them multiplies: a "billion laughs" document is a
+# few hundred bytes. No real template needs more than a handful.
+MAX_ALIASES = 100
+
+
+class MarkedDict(dict):
+    """A mapping that knows the 1-based line of each of its keys."""
+
+    key_lines: dict
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.key_lines = {}
+
+
+class MarkedList(list):
+    """A sequence that knows the 1-based line of each of its items."""
+
+    item_lines: list
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.item_lines = []
+
+
+class _TemplateLoader(yaml.SafeLoader):
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self.alias_count = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            self.alias_count += 1
+            if self.alias_count > MAX_ALIASES:
+                raise yaml.YAMLError(f"more than {MAX_ALIASES} YAML aliases (refused: alias expansion bomb)")
+        return super().compose_node(parent, index)
+
+
+def _construct_mapping(loader: _TemplateLoader, node: yaml.MappingNode) -> MarkedDict:
+    loader.flatten_mapping(node)
+    mapping = MarkedDict()
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, (str, int, float, bool)) and key is not None:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"unhashable mapping key at line {key_node.start_mark.line + 1}", key_node.start_mark
+            )
+        mapping[key] = loader.construct_object(value_node, deep=True)
+        mapping.key_lines[key] = key_node.start_mark.line + 1
+    return mapping
+
+
+def _construct_sequence(loader: _TemplateLoader, node: yaml.SequenceNode) -> MarkedList:
+    sequence = MarkedList(loader.construct_object(child, deep=True) for child in node.value)
+    sequence.item_lines = [child.start_mark.line + 1 for child in node.value]
+    return sequence
+
+
+def _construct_short_form(loader: _TemplateLoader, tag_suffix: str, node: yaml.Node) -> MarkedDict:
+    """`!GetAtt A.B` -> {"Fn::GetAtt": ["A", "B"]}, `!Ref X` -> {"Ref": "X"}, `!Sub s` -> {"Fn::Sub": s}."""
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+        if tag_suffix == "GetAtt" and isinstance(value, str):
+            value = MarkedList(value.split(".", 1))
+            value.item_lines = [node.start_mark.line + 1] * len(value)
+    elif isinstance(node, yaml.SequenceNode):
+        value = _construct_sequence(loader, node)
+    else:
+        value = _construct_mapping(loader, node)
+    key = tag_suffix if tag_suffix in ("Ref", "Condition") else f"Fn::{tag_suffix}"
+    intrinsic = MarkedDict({key: value})
+    intrinsic.key_lines[key] = node.start_mark.line + 1
+    return intrinsic
+
+
+_TemplateLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_TemplateLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+_TemplateLoader.add_multi_constructor("!", _construct_short_form)
+
+
+def line_finder(document: Any) -> Callable[[tuple], int | None]:
+    """Line of the deepest existing key along `path` (a missing tail falls back to its parent's line)."""
+
+    def line_of(path: tuple) -> int | None:
+        node, line = document, None
+        for step in path:
+            if isinstance(node, MarkedDict) and step in node:
+                line = node.key_lines.get(step, line)
+            elif isinstance(node, MarkedList) and isinstance(step, int) and 0 <= step < len(node):
+                line = node.item_lines[step]
+            else:
+                break
+            node = node[step]
+        return line
+
+    return line_of
+
+
+def load_template_text(raw: bytes, source: str) -> tuple:
+    """(document, line_of, problem): problem says why `raw` is no template we can judge, else None."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        return None, None, f"{source}: not UTF-8 text ({error.reason} at byte {error.start})"
+    if text.lstrip().startswith("{"):
+        # JSON allows tabs as white space, YAML does not; spaces keep every line and column count.
+        text = text.replace("\t", " ")
+    try:
+        document = yaml.load(text, Loader=_TemplateLoader)  # noqa: S506 - a SafeLoader subclass
+    except RecursionError:
+        return None, None, f"{source}: nested too deeply to read"
+    except yaml.YAMLError as error:
+        document = _json_fallback(text)
+        if document is None:
+            return None, None, f"{source}: not valid YAML or JSON: {_yaml_error_text(error)}"
+    if not isinstance(document, dict) or not isinstance(document.get("Resources"), dict):
+        return None, None, f"{source}: not a CloudFormation template (no Resources mapping)"
+    return document, line_finder(document), None
+
+
+def _json_fallback(text: str) -> Any:
+    """JSON that PyYAML's YAML 1.1 rejects (rare escapes) still loads, without line numbers."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+
+
+def _yaml_error_text(error: yaml.YAMLError) -> str:
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None) or str(error)
+    return f"{problem} (line {mark.line + 1}, column {mark.column + 1})" if mark else problem

@@ -1,0 +1,76 @@
+"""Run every rule on every deployment a template allows and merge the results into findings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from policies.analysis import Analysis
+from policies.findings import Finding, Verdict
+from policies.rules import ALL_RULES
+from policies.topology import Topology
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """One combination of condition values and the topology it yields."""
+
+    conditions: dict  # condition name -> bool
+    topology: Topology
+
+
+def evaluate(deployments: list, source: str, line_of: Callable | None, exhaustive: bool = True) -> Analysis:
+    """Findings of all rules: FAILED if broken in some deployment, PASSED only if proved in every one.
+
+    `exhaustive` is False when only some deployments could be evaluated; nothing is then PASSED.
+    """
+    analysis = Analysis(source=source)
+    results: dict = {}  # (rule, subject, hop) -> [(deployment, result)]
+    for deployment in deployments:
+        for rule in ALL_RULES:
+            try:
+                for result in rule(deployment.topology):
+                    results.setdefault((result.rule_id, result.subject, result.hop), []).append((deployment, result))
+            except Exception as error:  # noqa: BLE001 - one broken rule must not silence the others
+                analysis.problems.append(f"{rule.__name__} could not judge {source}: {type(error).__name__}: {error}")
+    for outcomes in results.values():
+        analysis.findings.append(_merge(outcomes, deployments, line_of, exhaustive))
+    return analysis
+
+
+def _merge(outcomes: list, deployments: list, line_of: Callable | None, exhaustive: bool) -> Finding:
+    failing = [(d, r) for d, r in outcomes if r.verdict is Verdict.FAILED]
+    unknown = [(d, r) for d, r in outcomes if r.verdict is Verdict.UNKNOWN]
+    deployment, result = (failing or unknown or outcomes)[0]
+    verdict, message, conditions = result.verdict, result.message, ()
+    if failing and len(failing) < len(deployments):
+        conditions = _deciding_conditions([d for d, _ in failing], deployments)
+        if conditions:
+            message += " (when " + ", ".join(f"{name} is {str(value).lower()}" for name, value in conditions) + ")"
+    if verdict is Verdict.PASSED and not exhaustive:
+        verdict = Verdict.UNKNOWN
+        message += (" (not proved for every deployment: the template has too many independent conditions, "
+                    "only its default parameter values were evaluated)")
+    return Finding(
+        rule_id=result.rule_id,
+        verdict=verdict,
+        resource=result.subject,
+        resource_type=deployment.topology.resource_types.get(result.subject, ""),
+        message=message,
+        path=result.path,
+        line=line_of(result.path) if line_of else None,
+        hop=result.hop,
+        conditions=conditions,
+    )
+
+
+def _deciding_conditions(failing: list, deployments: list) -> tuple:
+    """Conditions with the same value in every failing deployment and another value in some other one."""
+    first = failing[0].conditions
+    deciding = []
+    for name, value in first.items():
+        if all(d.conditions.get(name) == value for d in failing) and any(
+            d.conditions.get(name) != value for d in deployments
+        ):
+            deciding.append((name, value))
+    return tuple(deciding)

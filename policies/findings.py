@@ -1,0 +1,40 @@
+"""What a rule concludes about one hop: a verdict, the resource it is reported on, and where to fix it."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Iterable
+
+
+class Verdict(str, enum.Enum):
+    PASSED = "PASSED"  # proved to work
+    FAILED = "FAILED"  # proved broken, in at least one deployment the template allows
+    UNKNOWN = "UNKNOWN"  # depends on a value static analysis cannot know
+
+
+# Path of a property inside the scanned document, e.g.
+# ("Resources", "AlbSg", "Properties", "SecurityGroupIngress", 0, "FromPort").
+PropertyPath = tuple
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule_id: str
+    verdict: Verdict
+    resource: str  # logical id (CloudFormation) or address (Terraform) the verdict is reported on
+    resource_type: str
+    message: str
+    path: PropertyPath = ()  # the property to fix; cfn-lint squiggles it
+    line: int | None = None  # 1-based line of `path` in the scanned file
+    hop: str = ""  # identifies the hop inside the resource, so verdicts of several hops stay apart
+    conditions: tuple = field(default=(), compare=False)  # (condition, bool) pairs of a failing scenario
+
+
+def worst_verdict(verdicts: Iterable[Verdict]) -> Verdict | None:
+    """FAILED beats UNKNOWN beats PASSED; None when there is nothing to judge."""
+    seen = set(verdicts)
+    for verdict in (Verdict.FAILED, Verdict.UNKNOWN, Verdict.PASSED):
+        if verdict in seen:
+            return verdict
+    return None

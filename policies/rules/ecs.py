@@ -1,0 +1,128 @@
+"""ECS service and task definition wiring: target group attached, container and port named, awsvpc rules."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from policies.findings import Verdict
+from policies.rules.base import Result, is_fargate_service, network_mode, requires_fargate, service_hops
+from policies.topology import Topology
+from policies.values import Unknown
+
+
+def hop202_target_group_attached(topology: Topology) -> Iterator[Result]:
+    for hop in service_hops(topology):
+        path = hop.entry.target_group.path
+        group_value = hop.entry.target_group.value
+        if isinstance(group_value, Unknown):
+            yield Result("HOP202", Verdict.UNKNOWN, hop.service.id,
+                         f"{hop.describe()}: the target group is unknown ({group_value.reason})", path, hop.key)
+        elif hop.target_group is not None:
+            forwards = topology.forwards_to(hop.target_group.id)
+            if forwards:
+                via = ", ".join(sorted({str(f.listener) if isinstance(f.listener, str) else f.listener.reason
+                                        for f in forwards}))
+                yield Result("HOP202", Verdict.PASSED, hop.service.id,
+                             f"{hop.describe()}: target group {hop.target_group.id} is forwarded to by {via}",
+                             path, hop.key)
+            else:
+                yield Result("HOP202", Verdict.FAILED, hop.service.id,
+                             f"{hop.describe()}: no listener or listener rule forwards to target group "
+                             f"{hop.target_group.id}, so ECS refuses to create the service (the target group "
+                             f"has no associated load balancer)", path, hop.key)
+
+
+def hop204_container_name_exists(topology: Topology) -> Iterator[Result]:
+    for hop in service_hops(topology):
+        definition, name = hop.task_definition, hop.entry.container_name
+        if definition is None or name.value is None:
+            continue
+        if isinstance(definition.containers, Unknown) or isinstance(name.value, Unknown):
+            reason = (definition.containers if isinstance(definition.containers, Unknown) else name.value).reason
+            yield Result("HOP204", Verdict.UNKNOWN, hop.service.id,
+                         f"{hop.describe()}: cannot tell whether task definition {definition.id} has container "
+                         f"{name.value}: {reason}", name.path, hop.key)
+            continue
+        names = [c.name.value for c in definition.containers]
+        if hop.container() is not None:
+            yield Result("HOP204", Verdict.PASSED, hop.service.id,
+                         f"{hop.describe()}: task definition {definition.id} has container {name.value}",
+                         name.path, hop.key)
+        elif any(isinstance(n, Unknown) for n in names):
+            yield Result("HOP204", Verdict.UNKNOWN, hop.service.id,
+                         f"{hop.describe()}: task definition {definition.id} has containers whose names are "
+                         f"unknown; none is named {name.value}", name.path, hop.key)
+        else:
+            yield Result("HOP204", Verdict.FAILED, hop.service.id,
+                         f"{hop.describe()}: ContainerName {name.value} names no container of task definition "
+                         f"{definition.id} (it has {', '.join(map(str, names)) or 'none'})", name.path, hop.key)
+
+
+def hop205_container_port_mapped(topology: Topology) -> Iterator[Result]:
+    for hop in service_hops(topology):
+        container, port = hop.container(), hop.entry.container_port
+        if container is None or port.value is None:
+            continue
+        mapped = [m.container_port.value for m in container.port_mappings if m.protocol.value == "tcp"]
+        where = f"{hop.describe()}: container {container.name.value}"
+        if port.value in mapped:
+            yield Result("HOP205", Verdict.PASSED, hop.service.id, f"{where} maps tcp/{port.value}",
+                         port.path, hop.key)
+        elif isinstance(port.value, Unknown) or any(isinstance(p, Unknown) for p in mapped) or any(
+            isinstance(m.protocol.value, Unknown) for m in container.port_mappings
+        ):
+            yield Result("HOP205", Verdict.UNKNOWN, hop.service.id,
+                         f"{where}: cannot tell whether ContainerPort {port.value} is a tcp port mapping",
+                         port.path, hop.key)
+        else:
+            listing = ", ".join(f"{m.protocol.value}/{m.container_port.value}" for m in container.port_mappings)
+            yield Result("HOP205", Verdict.FAILED, hop.service.id,
+                         f"{where} does not map ContainerPort tcp/{port.value} (it maps {listing or 'nothing'})",
+                         port.path, hop.key)
+
+
+def hop207_awsvpc_host_ports(topology: Topology) -> Iterator[Result]:
+    for definition in topology.task_definitions.values():
+        if network_mode(definition) != "awsvpc" or isinstance(definition.containers, Unknown):
+            continue
+        for container in definition.containers:
+            for index, mapping in enumerate(container.port_mappings):
+                host, port = mapping.host_port.value, mapping.container_port.value
+                hop = f"{container.name.value}:{index}"
+                where = f"task definition {definition.id} (awsvpc), container {container.name.value}"
+                if host is None or host == port:
+                    yield Result("HOP207", Verdict.PASSED, definition.id,
+                                 f"{where}: port {port} has no differing HostPort", mapping.host_port.path, hop)
+                elif isinstance(host, Unknown) or isinstance(port, Unknown):
+                    yield Result("HOP207", Verdict.UNKNOWN, definition.id,
+                                 f"{where}: cannot compare HostPort {host} with ContainerPort {port}",
+                                 mapping.host_port.path, hop)
+                else:
+                    yield Result("HOP207", Verdict.FAILED, definition.id,
+                                 f"{where}: HostPort {host} differs from ContainerPort {port}; under awsvpc the "
+                                 f"host port is the container port", mapping.host_port.path, hop)
+
+
+def hop208_fargate_uses_awsvpc(topology: Topology) -> Iterator[Result]:
+    for definition in topology.task_definitions.values():
+        if requires_fargate(definition):
+            yield _awsvpc_result(definition, definition.id, f"task definition {definition.id} requires FARGATE")
+    for service in topology.services.values():
+        definition = topology.task_definitions.get(service.task_definition) if isinstance(
+            service.task_definition, str) else None
+        if definition is None or requires_fargate(definition) or not is_fargate_service(service):
+            continue
+        yield _awsvpc_result(definition, service.id,
+                             f"service {service.id} runs task definition {definition.id} on Fargate")
+
+
+def _awsvpc_result(definition, subject: str, why: str) -> Result:
+    mode = network_mode(definition)
+    path = definition.network_mode.path
+    if isinstance(mode, Unknown):
+        return Result("HOP208", Verdict.UNKNOWN, subject, f"{why}; its NetworkMode is unknown ({mode.reason})", path)
+    if mode == "awsvpc":
+        return Result("HOP208", Verdict.PASSED, subject, f"{why} and uses NetworkMode awsvpc", path)
+    shown = mode if definition.network_mode.value is not None else "bridge (NetworkMode is not set)"
+    return Result("HOP208", Verdict.FAILED, subject,
+                  f"{why}, but its network mode is {shown}; Fargate supports only awsvpc", path)

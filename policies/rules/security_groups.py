@@ -1,0 +1,164 @@
+"""ALB -> task through security groups: ALB egress, task ingress, on the target and health-check ports."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from policies.findings import Verdict
+from policies.rules.base import Result, ServiceHop, network_mode, service_hops
+from policies.rules.gates import Gate, evaluate_gate, group_or_cidr_test, is_everywhere
+from policies.topology import LoadBalancer, Service, Topology
+from policies.values import Unknown
+
+TARGET_PORT, HEALTH_CHECK_PORT = "target port", "health-check port"
+
+
+def _judged_by_task_groups(topology: Topology, service: Service) -> bool:
+    """awsvpc tasks carry the service's security groups; in bridge or host mode the instances' do."""
+    definition = topology.task_definitions.get(service.task_definition) if isinstance(
+        service.task_definition, str) else None
+    if definition is None:
+        return service.security_groups is not None
+    return network_mode(definition) == "awsvpc"
+
+
+def _ports(hop: ServiceHop, health_check_only: bool) -> list:
+    """(port, kind) pairs a rule checks: the target port, or the health-check port when it differs."""
+    target = hop.target_port
+    if not health_check_only:
+        return [(target, TARGET_PORT)] if target is not None else []
+    health = hop.target_group.health_check_port.value if hop.target_group else "traffic-port"
+    if health == "traffic-port" or health == target:
+        return []
+    return [(health, HEALTH_CHECK_PORT)]
+
+
+def _hops(topology: Topology) -> Iterator[ServiceHop]:
+    for hop in service_hops(topology):
+        if hop.load_balancers and _judged_by_task_groups(topology, hop.service):
+            yield hop
+
+
+def _unknown_balancer(rule_id: str, hop: ServiceHop, balancer: Unknown, port: Any, kind: str) -> Result:
+    return Result(rule_id, Verdict.UNKNOWN, hop.service.id,
+                  f"{hop.describe()}: cannot judge tcp/{port} ({kind}): {balancer.reason} is not in the template",
+                  hop.entry.path, f"{hop.key}:{balancer.reason}")
+
+
+def _egress_results(rule_id: str, topology: Topology, health_check_only: bool) -> Iterator[Result]:
+    for hop in _hops(topology):
+        service_groups = hop.service.security_groups
+        towards = f"task SG {service_groups.label}" if service_groups else "the tasks (VPC default SG)"
+        peer_test = group_or_cidr_test(set(service_groups.known) if service_groups else None, hop.service.addresses)
+        for port, kind in _ports(hop, health_check_only):
+            for balancer in hop.load_balancers:
+                if not isinstance(balancer, LoadBalancer):
+                    yield _unknown_balancer(rule_id, hop, balancer, port, kind)
+                    continue
+                key = f"{hop.key}:{balancer.id}"
+                if balancer.security_groups is None:
+                    yield Result(rule_id, Verdict.UNKNOWN, hop.service.id,
+                                 f"{hop.describe()}: ALB {balancer.id} has no SecurityGroups; the egress of the VPC "
+                                 f"default security group is not in the template", balancer.path, key)
+                    continue
+                gate = evaluate_gate(topology, balancer.security_groups, "egress", port, peer_test)
+                owner = f"ALB {balancer.id} SG {balancer.security_groups.label}"
+                yield _gate_result(rule_id, hop, gate, "egress", owner, f"toward {towards}", port, kind, key)
+
+
+def _ingress_results(rule_id: str, topology: Topology, health_check_only: bool) -> Iterator[Result]:
+    for hop in _hops(topology):
+        service_groups = hop.service.security_groups
+        for port, kind in _ports(hop, health_check_only):
+            for balancer in hop.load_balancers:
+                if not isinstance(balancer, LoadBalancer):
+                    yield _unknown_balancer(rule_id, hop, balancer, port, kind)
+                    continue
+                key = f"{hop.key}:{balancer.id}"
+                if service_groups is None:
+                    yield Result(rule_id, Verdict.UNKNOWN, hop.service.id,
+                                 f"{hop.describe()}: the service names no SecurityGroups; the ingress of the VPC "
+                                 f"default security group is not in the template",
+                                 hop.service.network_configuration_path, key)
+                    continue
+                alb_groups = balancer.security_groups
+                source = f"ALB {balancer.id} SG {alb_groups.label}" if alb_groups else f"ALB {balancer.id}"
+                peer_test = group_or_cidr_test(set(alb_groups.known) if alb_groups else None, balancer.addresses)
+                gate = evaluate_gate(topology, service_groups, "ingress", port, peer_test)
+                owner = f"task SG {service_groups.label}"
+                yield _gate_result(rule_id, hop, gate, "ingress", owner, f"from {source}", port, kind, key)
+
+
+def _gate_result(rule_id: str, hop: ServiceHop, gate: Gate, direction: str, owner: str, peer: str,
+                 port: Any, kind: str, key: str) -> Result:
+    where = hop.describe()
+    if gate.verdict is Verdict.PASSED:
+        rule = gate.opening
+        message = f"{where}: SG {rule.group} allows {rule.label}, which lets tcp/{port} ({kind}) through {peer}"
+    elif gate.verdict is Verdict.FAILED and gate.near_miss is not None:
+        rule = gate.near_miss
+        message = f"{where}: SG {rule.group} allows {rule.label}, but the {kind} is {port}"
+    elif gate.verdict is Verdict.FAILED:
+        message = (f"{where}: no {direction} rule of {owner} allows tcp/{port} ({kind}) {peer}; "
+                   f"{gate.rules_summary(direction)}")
+    else:
+        message = f"{where}: cannot prove {owner} allows tcp/{port} ({kind}) {peer}: {'; '.join(gate.doubts)}"
+    return Result(rule_id, gate.verdict, hop.service.id, message, gate.fix_path(direction), key)
+
+
+def hop301_alb_egress_target_port(topology: Topology) -> Iterator[Result]:
+    return _egress_results("HOP301", topology, health_check_only=False)
+
+
+def hop302_alb_egress_health_check_port(topology: Topology) -> Iterator[Result]:
+    return _egress_results("HOP302", topology, health_check_only=True)
+
+
+def hop303_task_ingress_target_port(topology: Topology) -> Iterator[Result]:
+    return _ingress_results("HOP303", topology, health_check_only=False)
+
+
+def hop304_task_ingress_health_check_port(topology: Topology) -> Iterator[Result]:
+    return _ingress_results("HOP304", topology, health_check_only=True)
+
+
+def hop305_awsvpc_service_names_security_groups(topology: Topology) -> Iterator[Result]:
+    for service in topology.services.values():
+        definition = topology.task_definitions.get(service.task_definition) if isinstance(
+            service.task_definition, str) else None
+        if definition is None or network_mode(definition) != "awsvpc":
+            continue
+        if service.security_groups is None:
+            yield Result("HOP305", Verdict.FAILED, service.id,
+                         f"service {service.id} (awsvpc) names no SecurityGroups, so its tasks get the VPC default "
+                         f"security group", service.network_configuration_path)
+        else:
+            yield Result("HOP305", Verdict.PASSED, service.id,
+                         f"service {service.id} (awsvpc) uses SecurityGroups {service.security_groups.label}",
+                         service.security_groups.path)
+
+
+def hop306_container_port_not_open_to_world(topology: Topology) -> Iterator[Result]:
+    for hop in _hops(topology):
+        port, groups = hop.target_port, hop.service.security_groups
+        if port is None:
+            continue
+        if groups is None:
+            yield Result("HOP306", Verdict.UNKNOWN, hop.service.id,
+                         f"{hop.describe()}: the service uses the VPC default security group, whose rules are not "
+                         f"in the template", hop.service.network_configuration_path, hop.key)
+            continue
+        gate = evaluate_gate(topology, groups, "ingress", port, is_everywhere)
+        if gate.verdict is Verdict.PASSED:
+            rule = gate.opening
+            yield Result("HOP306", Verdict.FAILED, hop.service.id,
+                         f"{hop.describe()}: task SG {rule.group} allows {rule.label} on container port {port}, "
+                         f"so clients can bypass the ALB", rule.peer.path, hop.key)
+        elif gate.verdict is Verdict.FAILED:
+            yield Result("HOP306", Verdict.PASSED, hop.service.id,
+                         f"{hop.describe()}: task SG {groups.label} does not open tcp/{port} to 0.0.0.0/0 or ::/0",
+                         groups.path, hop.key)
+        else:
+            yield Result("HOP306", Verdict.UNKNOWN, hop.service.id,
+                         f"{hop.describe()}: cannot prove task SG {groups.label} keeps tcp/{port} closed to the "
+                         f"internet: {'; '.join(gate.doubts)}", groups.path, hop.key)
