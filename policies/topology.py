@@ -74,8 +74,8 @@ class SecurityGroup:
 class SgSet:
     """The security groups attached to something: ids of groups in the template, and unknowable ones."""
 
-    known: tuple  # ids of SecurityGroup in the topology
-    unknown: tuple  # Unknown values: imported ids, literal ids of groups outside the template
+    known: tuple  # ids of groups in the template, and literal ids (sg-...) of groups outside it
+    unknown: tuple  # Unknown values: imported ids, computed ids
     path: tuple
 
     @property

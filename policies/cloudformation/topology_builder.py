@@ -133,9 +133,15 @@ class _Builder:
             return SgSet((), (values,), prop.path)
         known, unknown = [], []
         for value in values:
-            group = self.reference(value, SECURITY_GROUP, "security group")
+            group = self.security_group_id(value)
             (unknown if isinstance(group, Unknown) else known).append(group)
         return SgSet(tuple(dict.fromkeys(known)), tuple(unknown), prop.path)
+
+    def security_group_id(self, value: Any) -> Any:
+        """A group of the template by logical id, a group outside it by its literal id, or Unknown."""
+        if isinstance(value, str) and value.startswith("sg-"):
+            return value
+        return self.reference(value, SECURITY_GROUP, "security group")
 
     def subnet_networks(self, prop: Prop) -> Any:
         """The CIDRs of the subnets named by `prop`, or Unknown unless every one is known."""
@@ -221,8 +227,7 @@ class _Builder:
                 return Peer("cidr", parse_network(prop.value), prop.path)
         prop = properties.get(f"{side}SecurityGroupId")
         if prop.value is not None:
-            group = self.reference(prop.value, SECURITY_GROUP, "security group")
-            return Peer("sg", group, prop.path)
+            return Peer("sg", self.security_group_id(prop.value), prop.path)
         prop = properties.get(f"{side}PrefixListId")
         if prop.value is not None:
             return Peer("prefix_list", prop.value, prop.path)

@@ -22,24 +22,28 @@ EVERYWHERE_V4 = ipaddress.ip_network("0.0.0.0/0")
 @dataclass
 class Gate:
     verdict: Verdict
-    groups: list  # SecurityGroup objects judged
+    groups: SgSet
     opening: SgRule | None = None  # the rule proved to let the traffic through
     near_miss: SgRule | None = None  # a rule with the right peer but the wrong protocol or port
+    doubtful: SgRule | None = None  # the first rule that may let the traffic through
+    doubtful_port: bool = False  # whether the doubt is about the doubtful rule's protocol or port
     doubts: list = field(default_factory=list)  # why the verdict is UNKNOWN
+    judged: list = field(default_factory=list)  # the SecurityGroup objects whose rules were read
 
     def fix_path(self, direction: str) -> tuple:
-        """Where to fix a closed gate: the near-miss rule, else where a rule would be added."""
+        """The property to look at: the near-miss or doubtful rule, else where a rule would be added."""
         if self.near_miss is not None:
-            return self.near_miss.port_path if self.near_miss.protocol in ("tcp", ALL_PROTOCOLS) else (
-                self.near_miss.protocol_path
-            )
-        if self.groups:
-            group = self.groups[0]
+            rule = self.near_miss
+            return rule.port_path if rule.protocol in ("tcp", ALL_PROTOCOLS) else rule.protocol_path
+        if self.verdict is Verdict.UNKNOWN and self.doubtful is not None:
+            return self.doubtful.port_path if self.doubtful_port else self.doubtful.peer.path
+        if self.verdict is not Verdict.UNKNOWN and self.judged:
+            group = self.judged[0]
             return group.ingress_path if direction == "ingress" else group.egress_path
-        return ()
+        return self.groups.path
 
     def rules_summary(self, direction: str, limit: int = 3) -> str:
-        rules = [rule for group in self.groups for rule in _rules(group, direction)]
+        rules = [rule for group in self.judged for rule in _rules(group, direction)]
         if not rules:
             return f"it has no {direction} rule"
         shown = ", ".join(rule.label for rule in rules[:limit])
@@ -64,9 +68,13 @@ def port_matches(rule: SgRule, port: Any) -> bool | None:
 
 
 def evaluate_gate(topology: Topology, groups: SgSet, direction: str, port: Any, peer_test: PeerTest) -> Gate:
-    known = [topology.security_groups[g] for g in groups.known if g in topology.security_groups]
-    gate = Gate(Verdict.FAILED, known, doubts=[u.reason for u in groups.unknown])
-    for group in known:
+    gate = Gate(Verdict.FAILED, groups, doubts=[u.reason for u in groups.unknown])
+    for group_id in groups.known:
+        group = topology.security_groups.get(group_id)
+        if group is None:
+            gate.doubts.append(f"the rules of security group {group_id} are not in the template")
+            continue
+        gate.judged.append(group)
         for rule in _rules(group, direction):
             ports, peer = port_matches(rule, port), peer_test(rule.peer)
             if ports and peer:
@@ -76,6 +84,8 @@ def evaluate_gate(topology: Topology, groups: SgSet, direction: str, port: Any, 
                 gate.near_miss = rule
             if ports is not False and peer is not False:
                 gate.doubts.append(f"{group.id} rule {rule.label} may match")
+                if gate.doubtful is None:
+                    gate.doubtful, gate.doubtful_port = rule, ports is None
     if isinstance(port, Unknown):
         gate.doubts.append(port.reason)
     if gate.doubts:
@@ -97,18 +107,15 @@ def covers(peer: Peer, networks: Any) -> bool | None:
     )
 
 
-def group_or_cidr_test(group_ids: Any, networks: Any) -> PeerTest:
-    """Matches a peer that is one of `group_ids` (None: unknowable groups) or a CIDR covering `networks`."""
+def group_or_cidr_test(groups: SgSet | None, networks: Any) -> PeerTest:
+    """Matches a peer that is one of `groups` (None: the VPC default group) or a CIDR covering `networks`."""
+    group_ids = set(groups.known) if groups is not None else set()
 
     def test(peer: Peer) -> bool | None:
         if peer.kind == "cidr":
             return covers(peer, networks)
         if peer.kind == "sg":
-            if isinstance(peer.value, Unknown):
-                return None
-            if group_ids is None:
-                return None
-            return peer.value in group_ids
+            return None if isinstance(peer.value, Unknown) else peer.value in group_ids
         return None
 
     return test

@@ -49,7 +49,7 @@ def _egress_results(rule_id: str, topology: Topology, health_check_only: bool) -
     for hop in _hops(topology):
         service_groups = hop.service.security_groups
         towards = f"task SG {service_groups.label}" if service_groups else "the tasks (VPC default SG)"
-        peer_test = group_or_cidr_test(set(service_groups.known) if service_groups else None, hop.service.addresses)
+        peer_test = group_or_cidr_test(service_groups, hop.service.addresses)
         for port, kind in _ports(hop, health_check_only):
             for balancer in hop.load_balancers:
                 if not isinstance(balancer, LoadBalancer):
@@ -59,11 +59,11 @@ def _egress_results(rule_id: str, topology: Topology, health_check_only: bool) -
                 if balancer.security_groups is None:
                     yield Result(rule_id, Verdict.UNKNOWN, hop.service.id,
                                  f"{hop.describe()}: ALB {balancer.id} has no SecurityGroups; the egress of the VPC "
-                                 f"default security group is not in the template", balancer.path, key)
+                                 f"default security group is not in the template", balancer.path + ("Properties",), key)
                     continue
                 gate = evaluate_gate(topology, balancer.security_groups, "egress", port, peer_test)
                 owner = f"ALB {balancer.id} SG {balancer.security_groups.label}"
-                yield _gate_result(rule_id, hop, gate, "egress", owner, f"toward {towards}", port, kind, key)
+                yield _gate_result(rule_id, hop, gate, "egress", "ALB SG", owner, f"toward {towards}", port, kind, key)
 
 
 def _ingress_results(rule_id: str, topology: Topology, health_check_only: bool) -> Iterator[Result]:
@@ -83,21 +83,22 @@ def _ingress_results(rule_id: str, topology: Topology, health_check_only: bool) 
                     continue
                 alb_groups = balancer.security_groups
                 source = f"ALB {balancer.id} SG {alb_groups.label}" if alb_groups else f"ALB {balancer.id}"
-                peer_test = group_or_cidr_test(set(alb_groups.known) if alb_groups else None, balancer.addresses)
+                peer_test = group_or_cidr_test(alb_groups, balancer.addresses)
                 gate = evaluate_gate(topology, service_groups, "ingress", port, peer_test)
                 owner = f"task SG {service_groups.label}"
-                yield _gate_result(rule_id, hop, gate, "ingress", owner, f"from {source}", port, kind, key)
+                yield _gate_result(rule_id, hop, gate, "ingress", "task SG", owner, f"from {source}", port, kind, key)
 
 
-def _gate_result(rule_id: str, hop: ServiceHop, gate: Gate, direction: str, owner: str, peer: str,
+def _gate_result(rule_id: str, hop: ServiceHop, gate: Gate, direction: str, role: str, owner: str, peer: str,
                  port: Any, kind: str, key: str) -> Result:
+    """The verdict of one gate; `role` names the groups judged ("task SG"), `owner` names them all."""
     where = hop.describe()
     if gate.verdict is Verdict.PASSED:
         rule = gate.opening
-        message = f"{where}: SG {rule.group} allows {rule.label}, which lets tcp/{port} ({kind}) through {peer}"
+        message = f"{where}: {role} {rule.group} allows {rule.label}, which lets tcp/{port} ({kind}) through {peer}"
     elif gate.verdict is Verdict.FAILED and gate.near_miss is not None:
         rule = gate.near_miss
-        message = f"{where}: SG {rule.group} allows {rule.label}, but the {kind} is {port}"
+        message = f"{where}: {role} {rule.group} allows {rule.label}, but the {kind} is {port}"
     elif gate.verdict is Verdict.FAILED:
         message = (f"{where}: no {direction} rule of {owner} allows tcp/{port} ({kind}) {peer}; "
                    f"{gate.rules_summary(direction)}")

@@ -1,0 +1,47 @@
+"""The engine alone, on every fixture, against the oracle in fixtures/cloudformation/expected.json."""
+
+from __future__ import annotations
+
+import pytest
+
+from oracle import FIXTURES_DIR, fixture_templates, load_expected
+from policies import RULES, Verdict, analyze_file
+
+EXPECTED = load_expected()
+
+
+def test_oracle_names_every_fixture_and_nothing_else():
+    assert sorted(EXPECTED) == fixture_templates()
+
+
+def test_every_rule_has_a_bad_fixture_named_after_it():
+    bad = [name for name in EXPECTED if name.startswith("bad/")]
+    for rule_id in RULES:
+        assert any(name.startswith(f"bad/{rule_id}-") for name in bad), rule_id
+
+
+@pytest.mark.parametrize("fixture", fixture_templates())
+def test_failed_and_unknown_findings_are_exactly_the_expected_ones(fixture):
+    analysis = analyze_file(str(FIXTURES_DIR / fixture))
+    assert analysis.problems == []
+    actual = sorted(
+        (f.rule_id, f.verdict.value, f.resource, f.line)
+        for f in analysis.findings
+        if f.verdict is not Verdict.PASSED
+    )
+    expected = sorted((e["rule"], e["verdict"], e["resource"], e["line"]) for e in EXPECTED[fixture])
+    assert actual == expected, "\n".join(f"{f.verdict.value} {f.rule_id} {f.resource}: {f.message}"
+                                         for f in analysis.findings if f.verdict is not Verdict.PASSED)
+
+
+@pytest.mark.parametrize("fixture", [name for name in fixture_templates() if name.startswith("bad/")])
+def test_a_bad_fixture_breaks_the_rule_its_name_says(fixture):
+    rule_id = fixture.split("/")[1].split("-")[0]
+    failed = {f.rule_id for f in analyze_file(str(FIXTURES_DIR / fixture)).findings if f.verdict is Verdict.FAILED}
+    assert failed == {rule_id}
+
+
+@pytest.mark.parametrize("fixture", [name for name in fixture_templates() if name.startswith("good/")])
+def test_a_good_fixture_proves_every_hop_of_the_main_path(fixture):
+    passed = {f.rule_id for f in analyze_file(str(FIXTURES_DIR / fixture)).findings if f.verdict is Verdict.PASSED}
+    assert {"HOP101", "HOP201", "HOP202", "HOP204", "HOP205", "HOP301", "HOP303"} <= passed
