@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -33,7 +34,10 @@ class Analysis:
 
 
 BUILD_COUNT = 0  # analyses built in this process; tests assert each template is built once
-_cache: dict = {}
+# Both tools finish one template before the next, so a few recent templates are all a run needs;
+# the bound keeps a long-lived process (an editor's language server) from holding every version.
+CACHE_SIZE = 64
+_cache: OrderedDict = OrderedDict()
 _cache_lock = threading.Lock()
 
 
@@ -46,6 +50,9 @@ def _cached(key: Any, build: Callable[[], Analysis], anchor: Any = None) -> Anal
             BUILD_COUNT += 1
             hit = (anchor, build())
             _cache[key] = hit
+            if len(_cache) > CACHE_SIZE:
+                _cache.popitem(last=False)
+        _cache.move_to_end(key)
         return hit[1]
 
 

@@ -14,6 +14,8 @@ from typing import Any
 from policies.values import Unknown
 
 ALL_PROTOCOLS = "all"
+# IP protocol numbers and aliases as templates write them, to the names SgRule.protocol uses.
+IP_PROTOCOL_NAMES = {"-1": ALL_PROTOCOLS, "all": ALL_PROTOCOLS, "6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6"}
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,7 @@ class LoadBalancer:
     scheme: Prop  # "internet-facing" or "internal"
     security_groups: Any  # SgSet, or None when the property is absent (VPC default SG)
     addresses: Any  # list of ip_network the load balancer's nodes live in, or Unknown
+    settings_path: tuple = ()  # where a missing setting (security groups) would be added; () if not given
 
 
 @dataclass
@@ -200,6 +203,32 @@ class Topology:
                     index.setdefault(end, []).append(forward)
             indexes[attribute] = index
         return indexes[attribute]
+
+
+def normalized_protocol(value: Any, missing: str) -> Any:
+    """An SgRule protocol from a template's protocol text (None: absent, `missing` says which property)."""
+    if value is None:
+        return Unknown(f"the rule has no {missing}")
+    if isinstance(value, str):
+        return IP_PROTOCOL_NAMES.get(value.lower(), value.lower())
+    return value
+
+
+def normalized_ports(protocol: Any, from_port: Any, to_port: Any, names: tuple) -> tuple:
+    """(from, to) of an SgRule: None for all protocols; tcp/udp bounds must be given and not -1."""
+    if protocol == ALL_PROTOCOLS:
+        return None, None
+    if protocol in ("tcp", "udp"):
+        return _port_bound(from_port, names[0]), _port_bound(to_port, names[1])
+    return from_port, to_port
+
+
+def _port_bound(port: Any, name: str) -> Any:
+    if port is None:
+        return Unknown(f"the rule has no {name}")
+    if port == -1:
+        return Unknown(f"{name} -1 is not a tcp/udp port")
+    return port
 
 
 def parse_network(value: Any) -> Any:

@@ -45,3 +45,18 @@ def test_a_bad_fixture_breaks_the_rule_its_name_says(fixture):
 def test_a_good_fixture_proves_every_hop_of_the_main_path(fixture):
     passed = {f.rule_id for f in analyze_file(str(FIXTURES_DIR / fixture)).findings if f.verdict is Verdict.PASSED}
     assert {"HOP101", "HOP201", "HOP202", "HOP204", "HOP205", "HOP301", "HOP303"} <= passed
+
+
+def test_a_template_is_analysed_once_however_many_rules_ask(tmp_path):
+    import policies.analysis as analysis_module
+
+    template = tmp_path / "t.yaml"
+    template.write_bytes((FIXTURES_DIR / "good" / "plain-http.yaml").read_bytes())
+    before = analysis_module.BUILD_COUNT
+    first = analyze_file(str(template))
+    for _ in RULES:
+        assert analyze_file(str(template)) is first
+    assert analysis_module.BUILD_COUNT == before + 1
+    template.write_text(template.read_text() + "\n# edited\n")
+    assert analyze_file(str(template)) is not first
+    assert analysis_module.BUILD_COUNT == before + 2

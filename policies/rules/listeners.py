@@ -51,7 +51,7 @@ def hop101_listener_port_open_to_clients(topology: Topology) -> Iterator[Result]
             yield Result("HOP101", Verdict.FAILED, listener.id,
                          f"{where}: the load balancer has no SecurityGroups, so it gets the VPC default "
                          f"security group, which admits only its own members, not clients on tcp/{port}",
-                         balancer.path + ("Properties",))
+                         balancer.settings_path or balancer.path + ("Properties",))
             continue
         gate = evaluate_gate(topology, balancer.security_groups, "ingress", port, _client_test(balancer))
         groups = balancer.security_groups.label

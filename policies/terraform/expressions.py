@@ -1,0 +1,79 @@
+"""Rendered Terraform values as the rules see them: literals, references to resources, or Unknown.
+
+checkov renders what it can (variables with defaults or tfvars, locals, conditionals) and leaves the rest
+as expression text: "var.x" for a variable without a value, "data.aws_vpc.main.cidr_block", function
+calls. Such text is not a literal: reading it as one would judge a port "var.port" or a CIDR
+"cidrsubnet(...)" and report FAILED where the truth is unknown.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Any
+
+from policies.terraform.resources import unknown_reason
+from policies.values import ResourceRef, Unknown
+
+_WHOLE_INTERPOLATION = re.compile(r"^\$\{([^{}]*)\}$")
+_CIDRSUBNET = re.compile(r'^cidrsubnet\(\s*"?([0-9A-Fa-f.:/]+)"?\s*,\s*(\d+)\s*,\s*(\d+)\s*\)$')
+_RESOURCE_REFERENCE = re.compile(r'^[a-z][a-z0-9]*_[a-z0-9_]+\.[A-Za-z_][\w-]*(?:\[[^\]]*\])?\.[\w.\[\]"*]+$')
+_FUNCTION_CALL = re.compile(r"^[a-z][a-z0-9_]*\(.*\)$", re.DOTALL)
+_NAMED_VALUES = {
+    "var": "variable {name} has no value (no default, no tfvars)",
+    "local": "local value {name} could not be evaluated",
+    "data": "data source data.{name} is read only at plan time",
+    "module": "output of module {name} is not known statically",
+    "each": "{expression} is not evaluated statically",
+    "count": "{expression} is not evaluated statically",
+    "self": "{expression} is not evaluated statically",
+    "path": "{expression} is not evaluated statically",
+    "terraform": "{expression} is not evaluated statically",
+}
+
+
+def interpret(value: Any, addresses: Any) -> Any:
+    """A value as the rules see it; `addresses` are those of the configuration's resources."""
+    reason = unknown_reason(value)
+    if reason is not None:
+        return Unknown(reason)
+    if isinstance(value, list):
+        return [interpret(item, addresses) for item in value]
+    if isinstance(value, str):
+        return _interpret_text(value, addresses)
+    return value
+
+
+def _interpret_text(text: str, addresses: Any) -> Any:
+    whole = _WHOLE_INTERPOLATION.match(text)
+    expression = whole.group(1).strip() if whole else text
+    address, _, attribute = expression.rpartition(".")
+    if address in addresses:
+        return ResourceRef(address, attribute)
+    subnet = _CIDRSUBNET.match(expression)
+    if subnet:
+        return _cidrsubnet(*subnet.groups())
+    head, _, rest = expression.partition(".")
+    if rest and head in _NAMED_VALUES and re.match(r"^[\w\[\]\"*.-]+$", expression):
+        name = rest if head != "data" else ".".join(rest.split(".")[:2])
+        if head == "module":
+            name = rest.split(".")[0]
+        return Unknown(_NAMED_VALUES[head].format(name=name, expression=expression))
+    if _RESOURCE_REFERENCE.match(expression):
+        return Unknown(f"{address} is not a resource of this configuration")
+    if whole or "${" in text or "%{" in text or _FUNCTION_CALL.match(expression) or expression.startswith("[for "):
+        return Unknown(f"expression {text!r} is not evaluated statically")
+    return text
+
+
+def _cidrsubnet(prefix: str, new_bits: str, number: str) -> Any:
+    """Terraform's cidrsubnet(), the usual way subnet CIDRs are carved out of the VPC's."""
+    try:
+        network = ipaddress.ip_network(prefix, strict=False)
+        length, index = network.prefixlen + int(new_bits), int(number)
+        if length > network.max_prefixlen or index >= 1 << int(new_bits):
+            raise ValueError("the subnet does not fit in the prefix")
+        base = int(network.network_address) + (index << (network.max_prefixlen - length))
+        return str(ipaddress.ip_network((base, length)))
+    except ValueError as error:
+        return Unknown(f"cidrsubnet({prefix}, {new_bits}, {number}) is invalid: {error}")

@@ -1,0 +1,196 @@
+"""checkov's rendered Terraform graph -> resource dicts (see resources.py), without importing checkov.
+
+The adapter passes the graph's vertices as (index, attribute dict) pairs (rustworkx `graph.nodes()`,
+networkx `graph.nodes(data=True)`) and its edges as (source index, target index, label or {"label": ...}).
+Vertex dicts are shared with checkov's other checks, which run in threads: they are only read here.
+
+What checkov's rendering gets wrong, and what this module does about it (checkov 3.3.30):
+- A reference renders as the text "aws_security_group.alb.id", relative to the module that wrote it,
+  even after it travelled through a module variable or output: inside module.app,
+  "aws_security_group.alb.id" may name the root's group. Edges say where it points (through output and
+  variable vertices); without a usable edge the name is looked up in the resource's module, then in the
+  enclosing ones. References are rewritten to absolute addresses.
+- `[count.index]`/`[each.key]` inside a reference stay unrendered, and every instance's edge points at
+  instance 0: the referencing instance's own key is substituted (Terraform's meaning).
+- A splat "aws_security_group.web[*].id" stays one string: it becomes the list of every instance.
+- Values checkov took from a data source's arguments ("sg-0123" for `data.aws_security_group.x.id`)
+  are lookup filters, not the data source's result: they become unknown.
+- `dynamic` blocks are rendered with unevaluated iterator text (or empty strings), and a static block of
+  the same name next to one is dropped: every block of that name becomes unknown.
+- Resources whose count renders to 0 (or for_each to nothing) still have a vertex: they are left out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from typing import Any, Iterable
+
+from policies.terraform.resources import (
+    in_scope,
+    instance_key,
+    scopes_outward,
+    split_address,
+    unknown_marker,
+    without_instance_key,
+)
+
+CROSS_VARIABLE_PREFIX = "[cross-variable] "
+# A reference to a resource attribute inside rendered text; group "local" is the resource's name in its module.
+_REFERENCE = re.compile(
+    r'(?<![\w.\]"-])(?P<local>[a-z][a-z0-9]*_[a-z0-9_]+\.[A-Za-z_][\w-]*)'
+    r'(?P<key>\[(?:\d+|"[^"]*"|\*|count\.index|each\.key)\]|\.\*)?'
+    r"(?=\.[A-Za-z_])"
+)
+# A whole value that is a splat over a resource's instances: "aws_security_group.web[*].id" (or legacy ".*.").
+_SPLAT = re.compile(r'^(?:\$\{)?(?P<local>[a-z][a-z0-9]*_[a-z0-9_]+\.[A-Za-z_][\w-]*)(?:\[\*\]|\.\*)\.(?P<attribute>\w+)\}?$')
+
+
+def resources_from_graph(vertices: Iterable, edges: Iterable) -> list:
+    """One resource dict per managed resource instance of the graph."""
+    return _Graph(vertices, edges).resources()
+
+
+class _Graph:
+    def __init__(self, vertices: Iterable, edges: Iterable) -> None:
+        self.vertices = {index: attributes for index, attributes in vertices}
+        self.edges: dict = {}
+        for source, target, data in edges:
+            label = data.get("label", "") if isinstance(data, dict) else str(data)
+            self.edges.setdefault(source, []).append((target, label.removeprefix(CROSS_VARIABLE_PREFIX)))
+        self.address_of = {
+            index: attributes["__address__"]
+            for index, attributes in self.vertices.items()
+            if attributes.get("block_type_") == "resource" and isinstance(attributes.get("__address__"), str)
+            and _exists(attributes)
+        }
+        self.addresses = set(self.address_of.values())
+        self.instances: dict = {}  # address without instance key -> addresses of its instances
+        for address in sorted(self.addresses, key=_natural_order):
+            self.instances.setdefault(without_instance_key(address), []).append(address)
+
+    def resources(self) -> list:
+        return [self.resource(index, address) for index, address in self.address_of.items()]
+
+    def resource(self, index: int, address: str) -> dict:
+        vertex = self.vertices[index]
+        dynamic_blocks = _dynamic_block_names(vertex.get("dynamic"))
+        attributes = {}
+        for name, value in vertex.items():
+            if not _is_argument(name) or name == "dynamic":
+                continue
+            if name in dynamic_blocks:
+                attributes[name] = unknown_marker(
+                    f'the "{name}" blocks of {address} come from a dynamic block, which is not evaluated statically')
+            else:
+                attributes[name] = _Rewriter(self, index, address, vertex).value(value, name)
+        return {
+            "address": address,
+            "type": vertex.get("resource_type"),
+            "attributes": attributes,
+            "file": vertex.get("file_path_"),
+            "start_line": vertex.get("__start_line__"),
+            "end_line": vertex.get("__end_line__"),
+        }
+
+    def referenced_resources(self, index: int, path: str) -> set:
+        """Resources the attribute at `path` points to, following edges through outputs, variables, locals."""
+        found, seen = set(), {index}
+        queue = deque(target for target, label in self.edges.get(index, ()) if _label_covers(label, path))
+        while queue:
+            vertex = queue.popleft()
+            if vertex in seen:
+                continue
+            seen.add(vertex)
+            if vertex in self.address_of:
+                found.add(self.address_of[vertex])
+            elif self.vertices.get(vertex, {}).get("block_type_") != "resource":
+                queue.extend(target for target, _ in self.edges.get(vertex, ()))
+        return found
+
+
+class _Rewriter:
+    """Rewrites one resource's rendered values: references made absolute, data-source values unknown."""
+
+    def __init__(self, graph: _Graph, index: int, address: str, vertex: dict) -> None:
+        self.graph, self.index, self.address = graph, index, address
+        self.module = split_address(address)[0]
+        self.breadcrumbs = vertex.get("rendering_breadcrumbs_") or {}
+
+    def value(self, value: Any, path: str) -> Any:
+        if isinstance(value, dict):
+            return {key: self.value(item, f"{path}.{key}") for key, item in value.items()}
+        if isinstance(value, list):
+            return [self.value(item, f"{path}.{position}") for position, item in enumerate(value)]
+        source = self.data_source(path)
+        if source is not None:
+            return unknown_marker(f"the value of data source data.{source} is known only at plan time")
+        if isinstance(value, str):
+            return self.text(value, path)
+        return value
+
+    def data_source(self, path: str) -> str | None:
+        for crumb in self.breadcrumbs.get(path, ()):
+            if isinstance(crumb, dict) and crumb.get("type") == "data":
+                return str(crumb.get("name"))
+        return None
+
+    def text(self, text: str, path: str) -> Any:
+        splat = _SPLAT.match(text)
+        if splat:
+            resource = without_instance_key(self.absolute(splat.group("local"), path) or "")
+            return [f"{address}.{splat.group('attribute')}" for address in self.graph.instances.get(resource, [])]
+        return _REFERENCE.sub(lambda match: self.rewrite(match, path), text)
+
+    def rewrite(self, match: re.Match, path: str) -> str:
+        local, key = match.group("local"), match.group("key") or ""
+        if key in ("[*]", ".*"):
+            return match.group(0)
+        if key in ("[count.index]", "[each.key]"):
+            key = instance_key(self.address) or key
+        target = self.absolute(local + key, path)
+        return target if target is not None else local + key
+
+    def absolute(self, local: str, path: str) -> str | None:
+        """The address of the resource `local` names from this resource's attribute `path`, if any."""
+        via_edges = {address for address in self.graph.referenced_resources(self.index, path)
+                     if _same_resource(split_address(address)[1], local)}
+        if len(via_edges) == 1:
+            return via_edges.pop()
+        for scope in scopes_outward(self.module):
+            candidate = in_scope(scope, local)
+            if candidate in self.graph.addresses or candidate in self.graph.instances:
+                return candidate
+        return None
+
+
+def _same_resource(local_address: str, local: str) -> bool:
+    """Does `local` (maybe without instance key) name the resource at `local_address`?"""
+    return local_address == local or without_instance_key(local_address) == local
+
+
+def _label_covers(label: str, path: str) -> bool:
+    return label == path or path.startswith(label + ".") or label.startswith(path + ".")
+
+
+def _is_argument(name: str) -> bool:
+    """checkov adds flattened "a.b.0" copies, internal "x_" keys and a few more next to the arguments."""
+    return "." not in name and not name.endswith("_") and not name.startswith("__") and name not in (
+        "hash", "resource_type")
+
+
+def _exists(vertex: dict) -> bool:
+    count, for_each = vertex.get("count"), vertex.get("for_each")
+    if isinstance(count, int) and not isinstance(count, bool) and count <= 0:
+        return False
+    return not (isinstance(for_each, (list, dict)) and not for_each)
+
+
+def _dynamic_block_names(dynamic: Any) -> set:
+    blocks = dynamic if isinstance(dynamic, list) else [dynamic]
+    return {name for block in blocks if isinstance(block, dict) for name in block}
+
+
+def _natural_order(address: str) -> tuple:
+    key = instance_key(address) or ""
+    return (without_instance_key(address), int(key[1:-1]) if key[1:-1].isdigit() else 0, key)

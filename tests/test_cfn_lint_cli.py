@@ -1,0 +1,354 @@
+"""hoplint's cfn-lint rules, run by the real cfn-lint CLI over the fixtures, with expected.json as oracle.
+
+Each cfn-lint start costs a second or two, so every test runs cfn-lint once over all its templates.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from importlib.util import find_spec
+from pathlib import Path
+
+import pytest
+from cfnlint.config import ConfigMixIn
+from cfnlint.decode.decode import decode_str
+from cfnlint.rules import Rules
+from cfnlint.runner import run_template_by_data
+
+from oracle import FIXTURES_DIR, REPO_ROOT, fixture_templates, load_expected
+from policies import RULES, Analysis, Finding, Verdict
+
+ADAPTER_DIR = REPO_ROOT / "custom_checks" / "cfn_lint"
+# The cfn-lint of the interpreter running the tests, not whichever one is first on PATH.
+CFN_LINT = shutil.which("cfn-lint", path=os.path.dirname(sys.executable))
+HOPLINT_RULE_ID = re.compile(r"[EW]9\d{3}")  # the catalog's E9nnn and W9nnn, and W9000
+# cfn-lint's exit code is a bit set of the levels it found (2 error, 4 warning, 8 informational); 1 is a crash.
+LEVEL_BITS = 2 | 4 | 8
+
+
+def run_cfn_lint(*args: str, cwd: Path, home: Path) -> subprocess.CompletedProcess:
+    if CFN_LINT is None:
+        pytest.fail(f"cfn-lint is not installed next to {sys.executable}")
+    env = dict(os.environ, HOME=str(home), PYTHONDONTWRITEBYTECODE="1")  # no ~/.cfnlintrc, no __pycache__
+    result = subprocess.run(
+        [CFN_LINT, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600, check=False
+    )
+    assert result.returncode & ~LEVEL_BITS == 0, f"cfn-lint failed ({result.returncode}):\n{result.stderr}"
+    return result
+
+
+def hoplint_matches(json_output: str) -> list:
+    """The matches of hoplint's rules in cfn-lint's `-f json` output."""
+    matches = json.loads(json_output)
+    rule_crashes = [match["Message"] for match in matches if match["Rule"]["Id"] == "E0002"]
+    assert not rule_crashes, rule_crashes
+    return [match for match in matches if HOPLINT_RULE_ID.fullmatch(match["Rule"]["Id"])]
+
+
+def lint(templates: list, *options: str, cwd: Path, home: Path) -> dict:
+    """Template (as named to cfn-lint) -> hoplint's matches in it, from one run with hoplint's rules appended."""
+    result = run_cfn_lint(
+        "--append-rules", str(ADAPTER_DIR), "--format", "json", *options, "--", *templates, cwd=cwd, home=home
+    )
+    by_template = {template: [] for template in templates}
+    for match in hoplint_matches(result.stdout):
+        by_template[match["Filename"]].append(match)
+    return by_template
+
+
+def rule_ids(matches: list) -> list:
+    return sorted(match["Rule"]["Id"] for match in matches)
+
+
+def rules_and_lines(matches: list) -> Counter:
+    return Counter((match["Rule"]["Id"], match["Location"]["Start"]["LineNumber"]) for match in matches)
+
+
+def expected_rules_and_lines(fixture: str) -> Counter:
+    """What cfn-lint must report for a fixture: each FAILED finding, as its cfn-lint rule id and line."""
+    findings = load_expected()[fixture]
+    return Counter((RULES[f["rule"]].cfn_lint_id, f["line"]) for f in findings if f["verdict"] == "FAILED")
+
+
+@pytest.fixture(scope="module")
+def fixture_matches(tmp_path_factory) -> dict:
+    """Fixture path -> hoplint's matches in it, from one cfn-lint run over every fixture."""
+    return lint(fixture_templates(), cwd=FIXTURES_DIR, home=tmp_path_factory.mktemp("home"))
+
+
+@pytest.mark.parametrize("fixture", fixture_templates())
+def test_fixture_matches_are_the_expected_failed_findings(fixture, fixture_matches):
+    assert rules_and_lines(fixture_matches[fixture]) == expected_rules_and_lines(fixture)
+
+
+def test_json_output_names_and_describes_the_catalog_rule(fixture_matches):
+    rules_by_cfn_lint_id = {rule.cfn_lint_id: rule for rule in RULES.values()}
+    matches = [match for matches in fixture_matches.values() for match in matches]
+    assert matches, "no fixture produced a hoplint match"
+    for match in matches:
+        rule = rules_by_cfn_lint_id[match["Rule"]["Id"]]
+        assert match["Rule"]["ShortDescription"] == rule.title
+        assert match["Rule"]["Source"] == rule.doc_url
+        assert match["Level"] == rule.severity.capitalize()
+        assert match["Location"]["Path"][:1] == ["Resources"]
+        assert match["Message"]
+
+
+def test_lists_one_rule_per_catalog_rule(tmp_path):
+    listing = run_cfn_lint("--append-rules", str(ADAPTER_DIR), "--list-rules", cwd=tmp_path, home=tmp_path).stdout
+    listed = dict(re.findall(r"^([EW]9\d{3}): (.*)$", listing, re.MULTILINE))
+    assert listed == {
+        "W9000": "Ensure hoplint could analyse the template",
+        **{rule.cfn_lint_id: rule.title for rule in RULES.values()},
+    }
+
+
+# Two Fargate services behind one ALB share a security group that admits the ALB on port 80, while
+# their containers listen on 8080: HOP303 fails for each service, at the same rule of ServiceSg.
+TWO_SERVICES_ONE_WRONG_SG = {
+    "AWSTemplateFormatVersion": "2010-09-09",
+    "Resources": {
+        "AlbSg": {
+            "Type": "AWS::EC2::SecurityGroup",
+            "Properties": {
+                "GroupDescription": "ALB",
+                "VpcId": "vpc-0123456789abcdef0",
+                "SecurityGroupIngress": [{"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "CidrIp": "0.0.0.0/0"}],
+            },
+        },
+        "Alb": {
+            "Type": "AWS::ElasticLoadBalancingV2::LoadBalancer",
+            "Properties": {
+                "Scheme": "internet-facing",
+                "SecurityGroups": [{"Ref": "AlbSg"}],
+                "Subnets": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
+            },
+        },
+        "Listener": {
+            "Type": "AWS::ElasticLoadBalancingV2::Listener",
+            "Properties": {
+                "LoadBalancerArn": {"Ref": "Alb"},
+                "Port": 80,
+                "Protocol": "HTTP",
+                "DefaultActions": [{"Type": "forward", "TargetGroupArn": {"Ref": "ApiTg"}}],
+            },
+        },
+        "WebRule": {
+            "Type": "AWS::ElasticLoadBalancingV2::ListenerRule",
+            "Properties": {
+                "ListenerArn": {"Ref": "Listener"},
+                "Priority": 1,
+                "Conditions": [{"Field": "path-pattern", "Values": ["/web/*"]}],
+                "Actions": [{"Type": "forward", "TargetGroupArn": {"Ref": "WebTg"}}],
+            },
+        },
+        **{
+            target_group: {
+                "Type": "AWS::ElasticLoadBalancingV2::TargetGroup",
+                "Properties": {
+                    "Port": 8080,
+                    "Protocol": "HTTP",
+                    "TargetType": "ip",
+                    "VpcId": "vpc-0123456789abcdef0",
+                },
+            }
+            for target_group in ("ApiTg", "WebTg")
+        },
+        "ServiceSg": {
+            "Type": "AWS::EC2::SecurityGroup",
+            "Properties": {
+                "GroupDescription": "tasks",
+                "VpcId": "vpc-0123456789abcdef0",
+                "SecurityGroupIngress": [
+                    {
+                        "IpProtocol": "tcp",
+                        "FromPort": 80,
+                        "ToPort": 80,
+                        "SourceSecurityGroupId": {"Fn::GetAtt": ["AlbSg", "GroupId"]},
+                    }
+                ],
+            },
+        },
+        "TaskDefinition": {
+            "Type": "AWS::ECS::TaskDefinition",
+            "Properties": {
+                "RequiresCompatibilities": ["FARGATE"],
+                "NetworkMode": "awsvpc",
+                "Cpu": "256",
+                "Memory": "512",
+                "ContainerDefinitions": [
+                    {"Name": "app", "Image": "nginx", "PortMappings": [{"ContainerPort": 8080, "Protocol": "tcp"}]}
+                ],
+            },
+        },
+        **{
+            service: {
+                "Type": "AWS::ECS::Service",
+                "DependsOn": ["Listener", "WebRule"],
+                "Properties": {
+                    "LaunchType": "FARGATE",
+                    "TaskDefinition": {"Ref": "TaskDefinition"},
+                    "DesiredCount": 1,
+                    "LoadBalancers": [
+                        {"ContainerName": "app", "ContainerPort": 8080, "TargetGroupArn": {"Ref": target_group}}
+                    ],
+                    "NetworkConfiguration": {
+                        "AwsvpcConfiguration": {
+                            "SecurityGroups": [{"Ref": "ServiceSg"}],
+                            "Subnets": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
+                        }
+                    },
+                },
+            }
+            for service, target_group in (("ApiService", "ApiTg"), ("WebService", "WebTg"))
+        },
+    },
+}
+E9303 = RULES["HOP303"].cfn_lint_id
+
+
+def ignoring_e9303(where: str | None) -> dict:
+    """The two-service template, with `Metadata: cfn-lint: config: ignore_checks: [E9303]` on resource
+    `where`, or on the whole template when `where` is None."""
+    template = copy.deepcopy(TWO_SERVICES_ONE_WRONG_SG)
+    holder = template if where is None else template["Resources"][where]
+    holder["Metadata"] = {"cfn-lint": {"config": {"ignore_checks": [E9303]}}}
+    return template
+
+
+def write_templates(directory: Path, templates: dict) -> list:
+    for name, template in templates.items():
+        (directory / name).write_text(json.dumps(template, indent=2))
+    return list(templates)
+
+
+def test_metadata_ignore_checks_on_the_resource_to_fix_or_reported_on(tmp_path):
+    names = write_templates(
+        tmp_path,
+        {
+            "plain.json": TWO_SERVICES_ONE_WRONG_SG,
+            "on-security-group.json": ignoring_e9303("ServiceSg"),  # where cfn-lint places the match
+            "on-one-service.json": ignoring_e9303("ApiService"),  # what the verdict is reported on
+            "on-another-resource.json": ignoring_e9303("TaskDefinition"),
+            "on-template.json": ignoring_e9303(None),
+        },
+    )
+    matches = lint(names, cwd=tmp_path, home=tmp_path)
+    assert {name: rule_ids(found) for name, found in matches.items()} == {
+        "plain.json": [E9303, E9303],
+        "on-security-group.json": [],
+        "on-one-service.json": [E9303],
+        "on-another-resource.json": [E9303, E9303],
+        "on-template.json": [],
+    }
+    assert "WebService" in matches["on-one-service.json"][0]["Message"]
+    assert {tuple(m["Location"]["Path"][:2]) for m in matches["plain.json"]} == {("Resources", "ServiceSg")}
+
+
+@pytest.mark.parametrize(
+    "options, expected",
+    [
+        (("--ignore-checks", E9303), []),
+        (("--ignore-checks", "E9"), []),
+        # Informational rules are off unless included; including them changes nothing for hoplint's.
+        (("--include-checks", "I"), [E9303, E9303]),
+        # Mandatory checks win over ignored ones, as for cfn-lint's own rules.
+        (("--ignore-checks", "E", "W", "--mandatory-checks", E9303), [E9303, E9303]),
+    ],
+)
+def test_cli_rule_selection(tmp_path, options, expected):
+    names = write_templates(tmp_path, {"stack.json": TWO_SERVICES_ONE_WRONG_SG})
+    assert rule_ids(lint(names, *options, cwd=tmp_path, home=tmp_path)["stack.json"]) == expected
+
+
+def test_cfnlintrc_append_rules_loads_the_rules(tmp_path):
+    (tmp_path / "custom_checks").symlink_to(REPO_ROOT / "custom_checks")
+    (tmp_path / ".cfnlintrc").write_text("append_rules:\n  - custom_checks/cfn_lint\n")
+    names = write_templates(tmp_path, {"stack.json": TWO_SERVICES_ONE_WRONG_SG})
+    result = run_cfn_lint("--format", "json", "--", *names, cwd=tmp_path, home=tmp_path)
+    assert rule_ids(hoplint_matches(result.stdout)) == [E9303, E9303]
+
+
+@pytest.mark.skipif(find_spec("sarif_om") is None, reason="cfn-lint[sarif] (its SARIF formatter) is not installed")
+def test_sarif_output(tmp_path):
+    bad = [fixture for fixture in fixture_templates() if expected_rules_and_lines(fixture)]
+    assert bad, "no fixture with a FAILED finding"
+    result = run_cfn_lint(
+        "--append-rules", str(ADAPTER_DIR), "--format", "sarif", "--", *bad, cwd=FIXTURES_DIR, home=tmp_path
+    )
+    run = json.loads(result.stdout)["runs"][0]
+    reported = Counter(
+        (
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            r["ruleId"],
+            r["locations"][0]["physicalLocation"]["region"]["startLine"],
+        )
+        for r in run["results"]
+        if HOPLINT_RULE_ID.fullmatch(r["ruleId"])
+    )
+    expected = Counter()
+    for fixture in bad:
+        for (rule, line), count in expected_rules_and_lines(fixture).items():
+            expected[fixture, rule, line] = count
+    assert reported == expected
+    help_uris = {rule["id"]: rule["helpUri"] for rule in run["tool"]["driver"]["rules"]}
+    for rule in RULES.values():
+        if rule.cfn_lint_id in help_uris:
+            assert help_uris[rule.cfn_lint_id] == rule.doc_url
+
+
+def lint_in_process(template: dict) -> list:
+    """hoplint's matches for a template, from cfn-lint's runner in this process with only hoplint's rules."""
+    rules = Rules.create_from_directory(str(ADAPTER_DIR))
+    document, errors = decode_str(json.dumps(template))
+    assert not errors
+    matches = run_template_by_data(document, ConfigMixIn([]), rules)
+    return [match for match in matches if HOPLINT_RULE_ID.fullmatch(match.rule.id)]
+
+
+@pytest.fixture
+def engine(monkeypatch, tmp_path):
+    """Replaces the engine as the cfn-lint rules see it: `engine(fake)` makes fake answer analyze_document."""
+    monkeypatch.chdir(tmp_path)  # cfn-lint's configuration: no .cfnlintrc here nor in HOME
+    monkeypatch.setenv("HOME", str(tmp_path))
+    Rules.create_from_directory(str(ADAPTER_DIR))  # imports the adapter's shared module
+    return lambda fake: monkeypatch.setattr(sys.modules["_hoplint_cfn_lint"], "analyze_document", fake)
+
+
+def test_engine_exception_is_one_w9000_and_silences_the_catalog_rules(engine):
+    def crash(document, source):
+        raise RuntimeError("boom")
+
+    engine(crash)
+    matches = lint_in_process(TWO_SERVICES_ONE_WRONG_SG)
+    assert [match.rule.id for match in matches] == ["W9000"]
+    assert "RuntimeError: boom" in matches[0].message
+
+
+def test_analysis_problems_are_w9000_and_silence_the_catalog_rules(engine):
+    failed = Finding("HOP303", Verdict.FAILED, "ApiService", "AWS::ECS::Service", "broken", ("Resources", "Alb"))
+    engine(lambda document, source: Analysis(source, findings=[failed], problems=["first", "second"]))
+    matches = lint_in_process(TWO_SERVICES_ONE_WRONG_SG)
+    assert sorted((match.rule.id, match.message) for match in matches) == [
+        ("W9000", "hoplint could not analyse this template: first"),
+        ("W9000", "hoplint could not analyse this template: second"),
+    ]
+
+
+def test_engine_runs_once_per_template_for_all_rules(engine):
+    calls = []
+
+    def count(document, source):
+        calls.append(source)
+        return Analysis(source)
+
+    engine(count)
+    assert lint_in_process(TWO_SERVICES_ONE_WRONG_SG) == []
+    assert len(calls) == 1

@@ -1,0 +1,150 @@
+"""The rule docs: one per catalog rule, in ruff's layout, naming the rule's ids, with examples that hold together."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from policies import Verdict, analyze_document, analyze_file
+from policies.catalog import RULES
+from policies.cloudformation.loader import load_template_text
+
+DOCS_DIR = Path(__file__).resolve().parent.parent / "docs" / "rules"
+INDEX = DOCS_DIR / "README.md"
+SECTIONS = ("## What it does", "## Why it matters", "## Example", "## How to fix", "## Suppressing")
+
+YAML_BLOCK = re.compile(r"^```yaml\n(.*?)^```", re.S | re.M)
+CHECKOV_ID = re.compile(r"\bCKV_HOP_\d{3}\b")
+CFN_LINT_ID = re.compile(r"\b[EW]9\d{3}\b")
+CFN_LINT_MATCH = re.compile(r"^([EW]9\d{3}) (.*)\ntemplate\.yaml:(\d+):(\d+)$", re.M)
+CHECKOV_DETAILS = re.compile(r"^\tDetails: (.*)$", re.M)
+CHECKOV_RECORD = re.compile(
+    r'^Check: (\S+): "(.*)"\n\tFAILED for resource: (\S+)\.(\w+)\n(?:\t(?!File:).*\n)*\tFile: /template\.yaml:(\d+)-(\d+)$',
+    re.M,
+)
+
+
+def load_snippet(snippet: str) -> dict:
+    """A snippet read the way the engine reads templates (short-form tags, line numbers)."""
+    document, _, problem = load_template_text(snippet.encode(), "template.yaml")
+    assert problem is None, problem
+    return document
+
+
+def doc_text(rule_id: str) -> str:
+    path = DOCS_DIR / f"{rule_id}.md"
+    assert path.is_file(), f"missing {path}"
+    return path.read_text(encoding="utf-8")
+
+
+def section(text: str, heading: str) -> str:
+    """The body of one `## ` section."""
+    body = text.split(heading + "\n", 1)[1]
+    return body.split("\n## ", 1)[0]
+
+
+def resource_spans(snippet: str) -> dict:
+    """Logical id -> (first line, last non-blank line) of each resource, 1-based, as checkov reports them."""
+    lines = snippet.splitlines()
+    starts = {
+        match.group(1): number
+        for number, line in enumerate(lines, start=1)
+        if (match := re.match(r"^  (\w+):\s*$", line))
+    }
+    bounds = sorted(starts.values()) + [len(lines) + 1]
+    spans = {}
+    for logical_id, start in starts.items():
+        end = bounds[bounds.index(start) + 1] - 1
+        while not lines[end - 1].strip():
+            end -= 1
+        spans[logical_id] = (start, end)
+    return spans
+
+
+@pytest.mark.parametrize("rule", RULES.values(), ids=lambda rule: rule.id)
+def test_doc_has_title_sections_and_ids(rule):
+    text = doc_text(rule.id)
+
+    assert text.splitlines()[0] == f"# {rule.id}: {rule.title}"
+    positions = [text.find(f"\n{heading}\n") for heading in SECTIONS]
+    assert -1 not in positions, f"{rule.id}: missing one of {SECTIONS}"
+    assert positions == sorted(positions), f"{rule.id}: sections out of order"
+    assert f"| Severity | {rule.severity} |" in text
+    assert f"| checkov id | `{rule.checkov_id}` |" in text
+    assert f"| cfn-lint id | `{rule.cfn_lint_id}` |" in text
+    # Catches docs copied from another rule and half edited.
+    assert set(CHECKOV_ID.findall(text)) == {rule.checkov_id}
+    assert set(CFN_LINT_ID.findall(text)) == {rule.cfn_lint_id}
+
+
+def test_every_doc_is_a_catalog_rule():
+    documented = {path.stem for path in DOCS_DIR.glob("*.md") if path != INDEX}
+    assert documented == set(RULES)
+
+
+@pytest.mark.parametrize("rule", RULES.values(), ids=lambda rule: rule.id)
+def test_yaml_snippets_parse_as_templates(rule):
+    text = doc_text(rule.id)
+    for heading in ("## Example", "## How to fix", "## Suppressing"):
+        snippets = YAML_BLOCK.findall(section(text, heading))
+        assert snippets, f"{rule.id}: no yaml snippet under {heading}"
+        for snippet in snippets:
+            template = load_snippet(snippet)
+            for logical_id, resource in template["Resources"].items():
+                assert str(resource.get("Type", "")).startswith("AWS::"), f"{rule.id}: {logical_id} has no Type"
+
+
+@pytest.mark.parametrize("rule", RULES.values(), ids=lambda rule: rule.id)
+def test_example_output_is_what_the_pack_says_on_its_snippet(rule, tmp_path):
+    example = section(doc_text(rule.id), "## Example")
+    snippet = YAML_BLOCK.findall(example)[0]
+    lines = snippet.splitlines()
+    resources = load_snippet(snippet)["Resources"]
+    template = tmp_path / "template.yaml"
+    template.write_text(snippet)
+    failed = {
+        (finding.message, finding.line)
+        for finding in analyze_file(str(template)).for_rule(rule.id)
+        if finding.verdict is Verdict.FAILED
+    }
+
+    matches = CFN_LINT_MATCH.findall(example)
+    assert matches, f"{rule.id}: no cfn-lint output"
+    for rule_id, message, line, column in matches:
+        assert rule_id == rule.cfn_lint_id
+        assert (message, int(line)) in failed, f"{rule.id}: the engine says {failed}"
+        assert re.match(r"\w+:", lines[int(line) - 1][int(column) - 1 :]), f"{rule.id}: {line}:{column} is no property"
+
+    record = CHECKOV_RECORD.search(example)
+    assert record, f"{rule.id}: no checkov record"
+    checkov_id, title, resource_type, logical_id, first, last = record.groups()
+    assert (checkov_id, title) == (rule.checkov_id, rule.title)
+    assert resource_type in rule.cloudformation_types()
+    assert resources[logical_id]["Type"] == resource_type
+    assert resource_spans(snippet)[logical_id] == (int(first), int(last))
+    assert set(CHECKOV_DETAILS.findall(example)) <= {message for message, _ in failed}
+
+
+@pytest.mark.parametrize("rule", RULES.values(), ids=lambda rule: rule.id)
+def test_how_to_fix_makes_the_example_pass(rule):
+    text = doc_text(rule.id)
+    template = load_snippet(YAML_BLOCK.findall(section(text, "## Example"))[0])
+    for fix in YAML_BLOCK.findall(section(text, "## How to fix")):
+        template["Resources"].update(load_snippet(fix)["Resources"])
+    verdicts = {finding.verdict for finding in analyze_document(template, f"{rule.id} fixed").for_rule(rule.id)}
+    # Some fixes make the rule pass, others make it not apply (HOP212: health-check the traffic port).
+    assert Verdict.FAILED not in verdicts
+
+
+def test_index_lists_every_rule_with_its_ids():
+    rows = [
+        [cell.strip() for cell in line.strip("|").split("|")]
+        for line in INDEX.read_text(encoding="utf-8").splitlines()
+        if re.match(r"^\| HOP\d{3} \|", line)
+    ]
+    expected = [
+        [r.id, r.checkov_id, r.cfn_lint_id, r.severity, r.title, f"[{r.id}]({r.id}.md)"] for r in RULES.values()
+    ]
+    assert rows == expected
