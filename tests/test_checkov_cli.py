@@ -1,0 +1,382 @@
+"""hoplint's checkov checks (custom_checks/checkov/) through the real checkov CLI.
+
+expected.json is the oracle for FAILED and UNKNOWN verdicts. PASSED records and details are compared with
+the engine's own findings: the adapter must report exactly what the engine concluded, on the right resource.
+Checkov takes ~4 s to start, so one run covers every fixture and a few small runs cover the flags.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import json
+import logging
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+from checkov.common.bridgecrew.check_type import CheckType
+from checkov.common.models.enums import CheckResult
+from checkov.common.output.record import Record
+from checkov.common.output.report import Report
+
+from oracle import FIXTURES_DIR, REPO_ROOT, fixture_templates, load_expected
+from policies import RULES, Verdict, analyze_file
+
+CHECKOV = Path(sys.executable).with_name("checkov")
+CHECKS_DIR = REPO_ROOT / "custom_checks" / "checkov"
+CHECK_PREFIX = "CKV_HOP_"
+RULE_OF_CHECK_ID = {rule.checkov_id: rule for rule in RULES.values()}
+SEVERITY_OF_RULE = {"error": "HIGH", "warning": "LOW"}
+SARIF_SCORE_OF_SEVERITY = {"HIGH": "8.9", "LOW": "3.9"}
+SARIF_LEVEL_OF_SEVERITY = {"HIGH": "error", "LOW": "note"}
+SKIP_COMMENT = "accepted: the tasks are reached through a VPC endpoint"
+
+
+@dataclass(frozen=True)
+class Checkov:
+    """One finished checkov run: its process and the CKV_HOP_ records of its JSON report."""
+
+    process: subprocess.CompletedProcess
+    output_dir: Path
+    records: list  # JSON record dicts, each with "status": FAILED, PASSED or SKIPPED
+
+
+def run_checkov(*args: str, cwd: Path, output_dir: Path, formats: tuple = ("json",)) -> Checkov:
+    pythonpath = os.pathsep.join(filter(None, (str(REPO_ROOT), os.environ.get("PYTHONPATH"))))
+    env = dict(os.environ, CKV_SKIP_PACKAGE_UPDATE_CHECK="true", BC_SKIP_MAPPING="TRUE", PYTHONPATH=pythonpath)
+    command = [str(CHECKOV), "--skip-download", "--external-checks-dir", str(CHECKS_DIR)]
+    command += [option for output in formats for option in ("-o", output)]
+    command += ["--output-file-path", str(output_dir), *args]
+    process = subprocess.run(command, check=False, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+    # 0: nothing failed, 1: something failed; anything else is checkov breaking down.
+    assert process.returncode in (0, 1), process.stderr
+    assert "Traceback" not in process.stderr, process.stderr
+    assert "hoplint: " not in process.stderr, process.stderr  # the adapter warns only when it cannot judge
+    reports = json.loads((output_dir / "results_json.json").read_text())
+    reports = reports if isinstance(reports, list) else [reports]  # a list when several frameworks report
+    assert not [error for report in reports for error in report["results"].get("parsing_errors", [])]
+    records = [
+        dict(record, status=record["check_result"]["result"])
+        for report in reports
+        for section in ("failed_checks", "passed_checks", "skipped_checks")
+        for record in report["results"][section]
+        if record["check_id"].startswith(CHECK_PREFIX)
+    ]
+    # Checkov loads the checks once per runner: still one record per check and resource.
+    identities = [(record["check_id"], record["file_abs_path"], record["resource"]) for record in records]
+    assert len(identities) == len(set(identities))
+    return Checkov(process, output_dir, records)
+
+
+@functools.cache
+def resource_nodes(fixture: str) -> dict:
+    """Logical id -> (key node, body node) of each resource, as composed by PyYAML (JSON included)."""
+    document = yaml.compose((FIXTURES_DIR / fixture).read_text(), Loader=yaml.SafeLoader)
+    resources = next(value for key, value in document.value if key.value == "Resources")
+    return {key.value: (key, body) for key, body in resources.value}
+
+
+def template_resources(fixture: str) -> dict:
+    """Logical id -> (resource type, 1-based line of the logical id, where checkov's line range starts)."""
+    return {
+        logical_id: (next(v.value for k, v in body.value if k.value == "Type"), key.start_mark.line + 1)
+        for logical_id, (key, body) in resource_nodes(fixture).items()
+    }
+
+
+def checkov_key(rule_id: str, fixture: str, logical_id: str) -> tuple:
+    """What checkov reports for a verdict: (check id, fixture, "<type>.<logical id>", first line)."""
+    resource_type, line = template_resources(fixture)[logical_id]
+    return RULES[rule_id].checkov_id, fixture, f"{resource_type}.{logical_id}", line
+
+
+def record_key(record: dict, root: str = "") -> tuple:
+    """checkov_key of a record; its file_path is relative to the scanned root, which is `root` inside FIXTURES_DIR."""
+    fixture = (Path(root) / record["file_path"].lstrip("/")).as_posix()
+    return record["check_id"], fixture, record["resource"], record["file_line_range"][0]
+
+
+def logical_id(record: dict) -> str:
+    return record["resource"].rsplit(".", 1)[-1]  # "<type>.<logical id>"
+
+
+def keys_with(records: list, status: str, root: str = "") -> set:
+    return {record_key(record, root) for record in records if record["status"] == status}
+
+
+def oracle_keys(verdict: str, fixtures: list | None = None, rule_ids: set | None = None) -> set:
+    return {
+        checkov_key(entry["rule"], fixture, entry["resource"])
+        for fixture, entries in load_expected().items()
+        if fixtures is None or fixture in fixtures
+        for entry in entries
+        if entry["verdict"] == verdict and (rule_ids is None or entry["rule"] in rule_ids)
+    }
+
+
+def engine_verdicts(fixture: str) -> dict:
+    """(rule id, logical id) -> (verdict, findings) of the engine, for every pair the engine judged."""
+    analysis = analyze_file(str(FIXTURES_DIR / fixture))
+    assert not analysis.problems, analysis.problems
+    pairs = {(finding.rule_id, finding.resource) for finding in analysis.findings}
+    return {pair: analysis.verdict(*pair) for pair in pairs}
+
+
+@pytest.fixture(scope="module")
+def bulk(tmp_path_factory: pytest.TempPathFactory) -> Checkov:
+    """Every fixture at once, with -d relative to the working directory (the repository root). The file name
+    checkov gives a check ("/bad/x.yaml") is relative to the -d root, so it cannot lead the adapter to the
+    template from the working directory: this run proves the adapter finds templates anyway."""
+    return run_checkov(
+        "-d", os.path.relpath(FIXTURES_DIR, REPO_ROOT), "--framework", "cloudformation", "--check", f"{CHECK_PREFIX}*",
+        cwd=REPO_ROOT, output_dir=tmp_path_factory.mktemp("checkov-bulk"), formats=("cli", "json", "sarif"),
+    )
+
+
+def test_every_rules_check_loads_and_reports(bulk: Checkov) -> None:
+    assert {record["check_id"] for record in bulk.records} == set(RULE_OF_CHECK_ID)
+
+
+def test_failed_records_are_exactly_the_oracles_failed_findings(bulk: Checkov) -> None:
+    assert keys_with(bulk.records, "FAILED") == oracle_keys("FAILED")
+
+
+def test_passed_records_are_exactly_the_engines_passed_verdicts(bulk: Checkov) -> None:
+    proved = {
+        checkov_key(rule_id, fixture, resource)
+        for fixture in fixture_templates()
+        for (rule_id, resource), (verdict, _) in engine_verdicts(fixture).items()
+        if verdict == Verdict.PASSED
+    }
+    assert keys_with(bulk.records, "PASSED") == proved
+
+
+def test_good_fixtures_pass_and_never_fail(bulk: Checkov) -> None:
+    for fixture in (f for f in fixture_templates() if f.startswith("good/")):
+        statuses = {record["status"] for record in bulk.records if record_key(record)[1] == fixture}
+        assert statuses == {"PASSED"}, fixture
+
+
+def test_unknown_findings_are_never_reported_as_a_verdict(bulk: Checkov) -> None:
+    unknown = oracle_keys("UNKNOWN")
+    assert unknown, "the fixtures exercise no UNKNOWN verdict"
+    assert not unknown & keys_with(bulk.records, "PASSED")
+    # A resource whose other hop of the same rule is broken is FAILED, and the oracle lists that too.
+    assert not unknown & keys_with(bulk.records, "FAILED") - oracle_keys("FAILED")
+
+
+def test_records_carry_the_engines_messages_as_details(bulk: Checkov) -> None:
+    verdicts = {fixture: engine_verdicts(fixture) for fixture in fixture_templates()}
+    for record in bulk.records:
+        check_id, fixture, _, _ = record_key(record)
+        verdict, findings = verdicts[fixture][RULE_OF_CHECK_ID[check_id].id, logical_id(record)]
+        messages = [finding.message for finding in findings if finding.verdict == verdict]
+        assert messages and record["details"] == messages, record_key(record)
+
+
+def test_cli_output_shows_the_details(bulk: Checkov) -> None:
+    cli_text = (bulk.output_dir / "results_cli.txt").read_text()
+    failed = [record for record in bulk.records if record["status"] == "FAILED"]
+    assert failed
+    for record in failed:
+        first, *others = record["details"]
+        assert f"Details: {first}" in cli_text  # checkov indents the others under the first
+        assert all(message in cli_text for message in others)
+
+
+def test_sarif_results_attach_the_details_at_the_rules_level(bulk: Checkov) -> None:
+    sarif = json.loads((bulk.output_dir / "results_sarif.sarif").read_text())
+    attached = sorted(
+        (result["ruleId"], result["locations"][0]["physicalLocation"]["region"]["startLine"], result["level"],
+         tuple(attachment["description"] for attachment in result["attachments"]))
+        for run in sarif["runs"]
+        for result in run["results"]
+        if result["ruleId"].startswith(CHECK_PREFIX)
+    )
+    failed = sorted(
+        (record["check_id"], record["file_line_range"][0], SARIF_LEVEL_OF_SEVERITY[record["severity"]],
+         tuple(record["details"]))
+        for record in bulk.records
+        if record["status"] == "FAILED"
+    )
+    assert attached == failed
+
+
+def test_records_carry_the_rules_severity_title_and_guideline(bulk: Checkov) -> None:
+    severities = set()
+    for record in bulk.records:
+        rule = RULE_OF_CHECK_ID[record["check_id"]]
+        assert record["severity"] == SEVERITY_OF_RULE[rule.severity]
+        assert (record["check_name"], record["guideline"]) == (rule.title, rule.doc_url)
+        severities.add(record["severity"])
+    assert severities == {"HIGH", "LOW"}, "the fixtures exercise no error rule or no warning rule"
+    sarif = json.loads((bulk.output_dir / "results_sarif.sarif").read_text())
+    for run in sarif["runs"]:
+        for sarif_rule in run["tool"]["driver"]["rules"]:
+            rule = RULE_OF_CHECK_ID[sarif_rule["id"]]
+            assert sarif_rule["helpUri"] == rule.doc_url
+            severity = SEVERITY_OF_RULE[rule.severity]
+            assert sarif_rule["properties"]["security-severity"] == SARIF_SCORE_OF_SEVERITY[severity]
+
+
+def pick_failed_yaml_resource() -> tuple:
+    """(fixture, rule id, logical id) of an oracle FAILED verdict on a block-style YAML resource without Metadata."""
+    for fixture, entries in sorted(load_expected().items()):
+        if not fixture.endswith((".yaml", ".yml")):
+            continue
+        for entry in entries:
+            _, body = resource_nodes(fixture)[entry["resource"]]
+            attributes = {key.value for key, _ in body.value}
+            if entry["verdict"] == "FAILED" and not body.flow_style and "Metadata" not in attributes:
+                return fixture, entry["rule"], entry["resource"]
+    pytest.fail("no FAILED verdict on a block-style YAML resource without Metadata in the oracle")
+
+
+def with_inline_skip(fixture: str, resource: str, check_id: str) -> str:
+    """The fixture's text with a checkov skip of `check_id` in the Metadata of `resource`."""
+    lines = (FIXTURES_DIR / fixture).read_text().splitlines(keepends=True)
+    key, body = resource_nodes(fixture)[resource]
+    indent = " " * body.start_mark.column
+    skip = [
+        "Metadata:",
+        "  checkov:",
+        "    skip:",
+        f"      - id: {check_id}",
+        f"        comment: {json.dumps(SKIP_COMMENT)}",
+    ]
+    after_logical_id = key.start_mark.line + 1
+    lines[after_logical_id:after_logical_id] = [f"{indent}{line}\n" for line in skip]
+    return "".join(lines)
+
+
+def test_check_flag_and_inline_skip(tmp_path: Path) -> None:
+    """-f on a file outside the working directory, all frameworks, --check of one rule, a Metadata skip."""
+    fixture, rule_id, skipped_resource = pick_failed_yaml_resource()
+    check_id = RULES[rule_id].checkov_id
+    template = tmp_path / "templates" / fixture
+    template.parent.mkdir(parents=True)
+    template.write_text(with_inline_skip(fixture, skipped_resource, check_id))
+    (tmp_path / "cwd").mkdir()
+
+    result = run_checkov("-f", str(template), "--check", check_id, cwd=tmp_path / "cwd", output_dir=tmp_path / "out")
+
+    assert {record["check_id"] for record in result.records} == {check_id}
+    assert {record["file_abs_path"] for record in result.records} == {str(template)}
+    skipped = [record for record in result.records if record["status"] == "SKIPPED"]
+    assert [(logical_id(record), record["check_result"]["suppress_comment"]) for record in skipped] == [
+        (skipped_resource, SKIP_COMMENT)
+    ]
+    entries = load_expected()[fixture]
+    failing = {entry["resource"] for entry in entries if entry["verdict"] == "FAILED" and entry["rule"] == rule_id}
+    failed = {logical_id(record) for record in result.records if record["status"] == "FAILED"}
+    assert failed == failing - {skipped_resource}
+
+
+def test_skip_check_flag(tmp_path: Path) -> None:
+    """-d on an absolute directory, every framework with checkov's own checks too, --skip-check of one rule."""
+    _, skipped_rule_id, _ = pick_failed_yaml_resource()
+    bad = [fixture for fixture in fixture_templates() if fixture.startswith("bad/")]
+    skipped_check_id = RULES[skipped_rule_id].checkov_id
+
+    result = run_checkov(
+        "-d", str(FIXTURES_DIR / "bad"), "--skip-check", skipped_check_id, cwd=tmp_path, output_dir=tmp_path
+    )
+
+    assert skipped_check_id not in {record["check_id"] for record in result.records}
+    others = {rule_id for rule_id in RULES if rule_id != skipped_rule_id}
+    assert keys_with(result.records, "FAILED", root="bad") == oracle_keys("FAILED", bad, others)
+
+
+# In-process: what a CLI run cannot provoke on demand.
+
+
+@pytest.fixture(scope="module")
+def adapter():
+    """The adapter and one check module, imported the way checkov imports them (top-level, by file stem)."""
+    stems = ("hoplint_checkov_adapter", "hoplint_hop303")
+    sys.path.insert(0, str(CHECKS_DIR))
+    try:
+        for stem in stems:
+            spec = importlib.util.spec_from_file_location(stem, CHECKS_DIR / f"{stem}.py")
+            sys.modules[stem] = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(sys.modules[stem])
+        yield sys.modules["hoplint_checkov_adapter"], sys.modules["hoplint_hop303"].check
+    finally:
+        sys.path.remove(str(CHECKS_DIR))
+        for stem in stems:
+            sys.modules.pop(stem, None)
+
+
+def test_one_check_file_per_rule_with_the_rules_metadata(adapter) -> None:
+    check_files = sorted(path.name for path in CHECKS_DIR.glob("hoplint_hop*.py"))
+    assert check_files == sorted(f"hoplint_{rule_id.lower()}.py" for rule_id in RULES)
+    _, check = adapter
+    rule = RULES["HOP303"]
+    assert (check.id, check.name, check.guideline, tuple(check.supported_resources), check.severity.name) == (
+        rule.checkov_id, rule.title, rule.doc_url, rule.cloudformation_types(), SEVERITY_OF_RULE[rule.severity],
+    )
+
+
+def test_reimporting_the_adapter_wraps_report_add_record_once(adapter) -> None:
+    module, _ = adapter
+    wrapped = Report.add_record
+    spec = importlib.util.spec_from_file_location(module.__name__, module.__file__)
+    spec.loader.exec_module(importlib.util.module_from_spec(spec))
+    assert Report.add_record is wrapped
+    assert getattr(wrapped, module.DETAILS_HOOK_MARK)
+    assert not hasattr(wrapped.__wrapped__, module.DETAILS_HOOK_MARK)
+
+
+def crash(path: str):
+    raise RuntimeError("engine bug")
+
+
+def scan(check, template: Path) -> CheckResult:
+    """Run `check` on a service ApiService of `template`, as checkov's registry would."""
+    check.entity_type = "AWS::ECS::Service"
+    check.entity_path = f"/{template.name}:AWS::ECS::Service:ApiService"
+    return check.scan_resource_conf({"Type": "AWS::ECS::Service", "Properties": {"__file__": str(template)}})
+
+
+def test_engine_errors_give_unknown_and_a_warning_naming_the_file(adapter, tmp_path, monkeypatch, caplog) -> None:
+    module, check = adapter
+    template = tmp_path / "crash.yaml"
+    monkeypatch.setattr(module.policies, "analyze_file", crash)
+    with caplog.at_level(logging.WARNING, logger="hoplint.checkov"):
+        assert scan(check, template) == CheckResult.UNKNOWN
+    assert str(template) in caplog.text
+
+
+def test_unjudgeable_templates_give_unknown_and_a_warning_naming_the_file(adapter, tmp_path, caplog) -> None:
+    _, check = adapter
+    template = tmp_path / "not-a-template.yaml"
+    template.write_text("just: [a, list\n")
+    with caplog.at_level(logging.WARNING, logger="hoplint.checkov"):
+        assert scan(check, template) == CheckResult.UNKNOWN
+    assert str(template) in caplog.text
+
+
+def test_details_hook_leaves_records_it_cannot_explain_alone(adapter, tmp_path, monkeypatch) -> None:
+    def record(check_id: str, file_abs_path: str) -> Record:
+        return Record(
+            check_id=check_id, bc_check_id=None, check_name="", check_result={"result": CheckResult.FAILED},
+            code_block=[], file_path="/t.yaml", file_line_range=[1, 2], resource="AWS::ECS::Service.ApiService",
+            evaluations={}, check_class="", file_abs_path=file_abs_path,
+        )
+
+    module, _ = adapter
+    report = Report(CheckType.CLOUDFORMATION)
+    missing_file = record("CKV_HOP_303", str(tmp_path / "gone.yaml"))
+    foreign_check = record("CKV_AWS_1", str(tmp_path / "gone.yaml"))
+    report.add_record(missing_file)
+    report.add_record(foreign_check)
+    monkeypatch.setattr(module.policies, "analyze_file", crash)
+    engine_crash = record("CKV_HOP_303", str(tmp_path / "t.yaml"))
+    report.add_record(engine_crash)
+    assert report.failed_checks == [missing_file, foreign_check, engine_crash]
+    assert missing_file.details == foreign_check.details == engine_crash.details == []
