@@ -7,7 +7,7 @@ from typing import Iterator
 from policies.findings import Verdict
 from policies.rules.base import ALB_PROTOCOLS, APPLICATION, Result
 from policies.rules.gates import evaluate_gate
-from policies.topology import Listener, LoadBalancer, Peer, Topology
+from policies.topology import Listener, LoadBalancer, Peer, Prop, Topology
 from policies.values import Unknown
 
 
@@ -69,12 +69,18 @@ def hop101_listener_port_open_to_clients(topology: Topology) -> Iterator[Result]
         yield Result("HOP101", gate.verdict, listener.id, message, gate.fix_path("ingress"))
 
 
-def _protocol_verdict(protocol) -> Verdict | None:
-    if protocol is None:
+def _protocol_result(subject: str, described: str, protocol: Prop, hop: str = "") -> Result | None:
+    """HOP201's verdict on one listener or target group protocol; None when the protocol is not set."""
+    value = protocol.value
+    if value is None:
         return None
-    if isinstance(protocol, Unknown):
-        return Verdict.UNKNOWN
-    return Verdict.PASSED if str(protocol).upper() in ALB_PROTOCOLS else Verdict.FAILED
+    if isinstance(value, Unknown):
+        return Result("HOP201", Verdict.UNKNOWN, subject, f"{described}: protocol unknown ({value.reason})",
+                      protocol.path, hop)
+    if str(value).upper() in ALB_PROTOCOLS:
+        return Result("HOP201", Verdict.PASSED, subject, f"{described} uses protocol {value}", protocol.path, hop)
+    return Result("HOP201", Verdict.FAILED, subject,
+                  f"{described} uses protocol {value}; behind an ALB only HTTP or HTTPS work", protocol.path, hop)
 
 
 def hop201_alb_protocols(topology: Topology) -> Iterator[Result]:
@@ -82,22 +88,10 @@ def hop201_alb_protocols(topology: Topology) -> Iterator[Result]:
         balancer = _listener_balancer(topology, listener)
         if balancer is None or balancer.type.value != APPLICATION:
             continue
-        protocol = listener.protocol.value
-        verdict = _protocol_verdict(protocol)
-        if verdict is not None:
-            yield Result("HOP201", verdict, listener.id,
-                         f"listener {listener.id} of ALB {balancer.id} uses protocol {protocol}"
-                         + ("" if verdict is Verdict.PASSED else "; an ALB listener must be HTTP or HTTPS"),
-                         listener.protocol.path)
+        results = [_protocol_result(listener.id, f"listener {listener.id} of ALB {balancer.id}", listener.protocol)]
         for forward in topology.forwards_from(listener.id):
             group = topology.target_groups.get(forward.target_group) if isinstance(forward.target_group, str) else None
-            if group is None:
-                continue
-            protocol = group.protocol.value
-            verdict = _protocol_verdict(protocol)
-            if verdict is not None:
-                yield Result("HOP201", verdict, group.id,
-                             f"target group {group.id}, forwarded to by listener {listener.id} of ALB "
-                             f"{balancer.id}, uses protocol {protocol}"
-                             + ("" if verdict is Verdict.PASSED else "; behind an ALB it must be HTTP or HTTPS"),
-                             group.protocol.path, hop=listener.id)
+            if group is not None:
+                described = f"target group {group.id}, forwarded to by listener {listener.id} of ALB {balancer.id},"
+                results.append(_protocol_result(group.id, described, group.protocol, hop=listener.id))
+        yield from (result for result in results if result is not None)

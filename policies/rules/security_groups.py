@@ -39,54 +39,53 @@ def _hops(topology: Topology) -> Iterator[ServiceHop]:
             yield hop
 
 
-def _unknown_balancer(rule_id: str, hop: ServiceHop, balancer: Unknown, port: Any, kind: str) -> Result:
-    return Result(rule_id, Verdict.UNKNOWN, hop.service.id,
-                  f"{hop.describe()}: cannot judge tcp/{port} ({kind}): {balancer.reason} is not in the template",
-                  hop.entry.path, f"{hop.key}:{balancer.reason}")
+def _judge_each_balancer(rule_id: str, topology: Topology, health_check_only: bool, judge) -> Iterator[Result]:
+    """judge(hop, port, kind, balancer, key) for every hop, port and ALB in front of it.
+
+    A load balancer that cannot be followed gets UNKNOWN here, so `judge` only sees template ones.
+    """
+    for hop in _hops(topology):
+        for port, kind in _ports(hop, health_check_only):
+            for balancer in hop.load_balancers:
+                if isinstance(balancer, LoadBalancer):
+                    yield judge(hop, port, kind, balancer, f"{hop.key}:{balancer.id}")
+                else:
+                    yield Result(rule_id, Verdict.UNKNOWN, hop.service.id,
+                                 f"{hop.describe()}: cannot judge tcp/{port} ({kind}): {balancer.reason} is not in "
+                                 f"the template", hop.entry.path, f"{hop.key}:{balancer.reason}")
 
 
 def _egress_results(rule_id: str, topology: Topology, health_check_only: bool) -> Iterator[Result]:
-    for hop in _hops(topology):
+    def judge(hop: ServiceHop, port: Any, kind: str, balancer: LoadBalancer, key: str) -> Result:
         service_groups = hop.service.security_groups
+        if balancer.security_groups is None:
+            return Result(rule_id, Verdict.UNKNOWN, hop.service.id,
+                          f"{hop.describe()}: ALB {balancer.id} has no SecurityGroups; the egress of the VPC "
+                          f"default security group is not in the template", balancer.path + ("Properties",), key)
         towards = f"task SG {service_groups.label}" if service_groups else "the tasks (VPC default SG)"
         peer_test = group_or_cidr_test(service_groups, hop.service.addresses)
-        for port, kind in _ports(hop, health_check_only):
-            for balancer in hop.load_balancers:
-                if not isinstance(balancer, LoadBalancer):
-                    yield _unknown_balancer(rule_id, hop, balancer, port, kind)
-                    continue
-                key = f"{hop.key}:{balancer.id}"
-                if balancer.security_groups is None:
-                    yield Result(rule_id, Verdict.UNKNOWN, hop.service.id,
-                                 f"{hop.describe()}: ALB {balancer.id} has no SecurityGroups; the egress of the VPC "
-                                 f"default security group is not in the template", balancer.path + ("Properties",), key)
-                    continue
-                gate = evaluate_gate(topology, balancer.security_groups, "egress", port, peer_test)
-                owner = f"ALB {balancer.id} SG {balancer.security_groups.label}"
-                yield _gate_result(rule_id, hop, gate, "egress", "ALB SG", owner, f"toward {towards}", port, kind, key)
+        gate = evaluate_gate(topology, balancer.security_groups, "egress", port, peer_test)
+        owner = f"ALB {balancer.id} SG {balancer.security_groups.label}"
+        return _gate_result(rule_id, hop, gate, "egress", "ALB SG", owner, f"toward {towards}", port, kind, key)
+
+    return _judge_each_balancer(rule_id, topology, health_check_only, judge)
 
 
 def _ingress_results(rule_id: str, topology: Topology, health_check_only: bool) -> Iterator[Result]:
-    for hop in _hops(topology):
+    def judge(hop: ServiceHop, port: Any, kind: str, balancer: LoadBalancer, key: str) -> Result:
         service_groups = hop.service.security_groups
-        for port, kind in _ports(hop, health_check_only):
-            for balancer in hop.load_balancers:
-                if not isinstance(balancer, LoadBalancer):
-                    yield _unknown_balancer(rule_id, hop, balancer, port, kind)
-                    continue
-                key = f"{hop.key}:{balancer.id}"
-                if service_groups is None:
-                    yield Result(rule_id, Verdict.UNKNOWN, hop.service.id,
-                                 f"{hop.describe()}: the service names no SecurityGroups; the ingress of the VPC "
-                                 f"default security group is not in the template",
-                                 hop.service.network_configuration_path, key)
-                    continue
-                alb_groups = balancer.security_groups
-                source = f"ALB {balancer.id} SG {alb_groups.label}" if alb_groups else f"ALB {balancer.id}"
-                peer_test = group_or_cidr_test(alb_groups, balancer.addresses)
-                gate = evaluate_gate(topology, service_groups, "ingress", port, peer_test)
-                owner = f"task SG {service_groups.label}"
-                yield _gate_result(rule_id, hop, gate, "ingress", "task SG", owner, f"from {source}", port, kind, key)
+        if service_groups is None:
+            return Result(rule_id, Verdict.UNKNOWN, hop.service.id,
+                          f"{hop.describe()}: the service names no SecurityGroups; the ingress of the VPC default "
+                          f"security group is not in the template", hop.service.network_configuration_path, key)
+        alb_groups = balancer.security_groups
+        source = f"ALB {balancer.id} SG {alb_groups.label}" if alb_groups else f"ALB {balancer.id}"
+        peer_test = group_or_cidr_test(alb_groups, balancer.addresses)
+        gate = evaluate_gate(topology, service_groups, "ingress", port, peer_test)
+        owner = f"task SG {service_groups.label}"
+        return _gate_result(rule_id, hop, gate, "ingress", "task SG", owner, f"from {source}", port, kind, key)
+
+    return _judge_each_balancer(rule_id, topology, health_check_only, judge)
 
 
 def _gate_result(rule_id: str, hop: ServiceHop, gate: Gate, direction: str, role: str, owner: str, peer: str,
