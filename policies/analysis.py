@@ -20,6 +20,8 @@ class Analysis:
     findings: list = field(default_factory=list)
     # Why the template could not be judged at all (unreadable file, not a template); empty when it could.
     problems: list = field(default_factory=list)
+    # The deployments judged (policies.evaluate.Deployment: condition values and topology), for reports.
+    deployments: list = field(default_factory=list)
 
     def for_rule(self, rule_id: str) -> list:
         return [f for f in self.findings if f.rule_id == rule_id]

@@ -24,7 +24,7 @@ def evaluate(deployments: list, source: str, line_of: Callable | None, exhaustiv
 
     `exhaustive` is False when only some deployments could be evaluated; nothing is then PASSED.
     """
-    analysis = Analysis(source=source)
+    analysis = Analysis(source=source, deployments=list(deployments))
     results: dict = {}  # (rule, subject, hop) -> [(deployment, result)]
     for deployment in deployments:
         for rule in ALL_RULES:
