@@ -318,7 +318,8 @@ def test_one_check_file_per_rule_with_the_rules_metadata(adapter) -> None:
     _, check = adapter
     rule = RULES["HOP303"]
     assert (check.id, check.name, check.guideline, tuple(check.supported_resources), check.severity.name) == (
-        rule.checkov_id, rule.title, rule.doc_url, rule.cloudformation_types(), SEVERITY_OF_RULE[rule.severity],
+        rule.checkov_id, rule.title, rule.doc_url, rule.cloudformation_types() + rule.terraform_types(),
+        SEVERITY_OF_RULE[rule.severity],
     )
 
 

@@ -11,6 +11,18 @@ checkov opened, absolute or relative to the working directory, for ``-f`` and ``
 nested directories included. A resource with neither mapping cannot be located: it gets UNKNOWN, which
 checkov drops, never a verdict about some other file.
 
+Terraform. Each check is also registered with checkov's Terraform resource registry, on the rule's
+Terraform types; that registry hands every check the whole rendered graph (``self.graph``, None for
+CloudFormation), which tells the frameworks apart. For ``--framework terraform`` the graph's vertices and
+edges become the engine's resource dicts, analysed once per graph and root module (one ``-d`` may hold
+several root modules, each with its own ``aws_lb.web``). A resource is found by its address
+(``conf["__address__"]``, module and instance aware), the scanned file (relative to the ``-d`` root,
+so the shortest file path ending with it) and its first line. A resource of a shared module instantiated
+by several root modules is the same record for all of them: it gets the worst of their verdicts. For
+``--framework terraform_plan`` the conf names the plan file (``__file__``), which the engine reads itself:
+values already resolved, and ``configuration`` references for ids known only after apply. Terraform
+records carry the check's ``details``.
+
 Why details need a hook. The CloudFormation runner builds each ``Record`` without the check's
 ``details`` (``checkov/cloudformation/runner.py``, ``check_definitions``), so the concrete message
 ("service Api: task SG ApiSg allows tcp/80 from AlbSg, but the target port is 8080") would never reach
@@ -26,6 +38,7 @@ import functools
 import importlib.util
 import logging
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +46,7 @@ from checkov.cloudformation.checks.resource.base_resource_check import BaseResou
 from checkov.common.bridgecrew.check_type import CheckType
 from checkov.common.bridgecrew.severities import BcSeverities, Severities
 from checkov.common.models.enums import CheckCategories, CheckResult
+from checkov.terraform.checks.resource.registry import resource_registry as terraform_registry
 
 
 def _make_engine_importable() -> None:
@@ -46,6 +60,8 @@ _make_engine_importable()
 
 import policies  # noqa: E402  (needs the path set above)
 from policies import RULES, Rule, Verdict  # noqa: E402
+from policies.findings import worst_verdict  # noqa: E402
+from policies.terraform import analyze_terraform_plan_file, analyze_terraform_roots, resources_from_graph  # noqa: E402
 
 logger = logging.getLogger("hoplint.checkov")
 
@@ -90,12 +106,15 @@ class HoplintCheck(BaseResourceCheck):
             name=self.rule.title,
             id=self.rule.checkov_id,
             categories=(CheckCategories.NETWORKING,),
-            supported_resources=self.rule.cloudformation_types(),
+            supported_resources=self.rule.cloudformation_types() + self.rule.terraform_types(),
             guideline=self.rule.doc_url,
         )
+        terraform_registry.register(self)  # the CloudFormation base class registered it with its own registry
         self.severity = SEVERITY_OF_RULE[self.rule.severity]
 
     def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
+        if self.graph is not None:
+            return self.scan_terraform(conf)
         # entity_path is "<scanned file>:<type>:<logical id>"; logical ids are alphanumeric.
         scanned_file, _, logical_id = self.entity_path.rpartition(f":{self.entity_type}:")
         template = template_path(conf)
@@ -112,6 +131,68 @@ class HoplintCheck(BaseResourceCheck):
         self.details = messages
         return CHECK_RESULT_OF_VERDICT.get(verdict, CheckResult.UNKNOWN)
 
+    def scan_terraform(self, conf: dict[str, Any]) -> CheckResult:
+        address = conf.get("__address__")
+        plan_file = first(conf.get("__file__"))
+        scanned_file = self.entity_path.rpartition(f":{self.entity_type}:")[0]
+        try:
+            if plan_file is not None:
+                analyses = [analyze_terraform_plan_file(plan_file)]
+            else:
+                analyses = graph_analyses(self.graph).holding(address, scanned_file, first(conf.get("__start_line__")))
+            verdict, messages = verdict_of(analyses, self.rule, address)
+        except Exception:  # never stop checkov or its other checks
+            logger.warning("hoplint: cannot judge %s: the engine failed", plan_file or scanned_file, exc_info=True)
+            return CheckResult.UNKNOWN
+        self.details = messages
+        return CHECK_RESULT_OF_VERDICT.get(verdict, CheckResult.UNKNOWN)
+
+
+def first(value: Any) -> Any:
+    """checkov keeps some Terraform values in one-element lists."""
+    return value[0] if isinstance(value, list) and value else value
+
+
+class GraphAnalyses:
+    """The engine's analyses of every root module of one rendered Terraform graph."""
+
+    def __init__(self, graph: Any) -> None:
+        if hasattr(graph, "weighted_edge_list"):  # rustworkx, checkov's default
+            vertices, edges = graph.nodes(), graph.weighted_edge_list()
+        else:  # networkx (CHECKOV_GRAPH_FRAMEWORK=NETWORKX)
+            vertices, edges = graph.nodes(data=True), graph.edges(data=True)
+        resources = resources_from_graph(vertices, edges)
+        self.analyses = analyze_terraform_roots(resources)
+        self.locations: dict = {}  # address -> [(file, first line, root)]
+        for resource in resources:
+            self.locations.setdefault(resource["address"], []).append(
+                (str(resource["file"]), resource["start_line"], resource["root"]))
+
+    def holding(self, address: str, scanned_file: str, start_line: Any) -> list:
+        """Analyses of the root modules that hold the resource checkov names by address, file and line."""
+        candidates = [(file, root) for file, line, root in self.locations.get(address, ())
+                      if file.endswith(scanned_file) and line == start_line]
+        if not candidates:
+            return []
+        shortest = min(len(file) for file, _ in candidates)  # "/a/main.tf" also ends "/x/a/main.tf"
+        return [self.analyses[root] for file, root in candidates if len(file) == shortest]
+
+
+_graph_lock = threading.Lock()
+_graph_analyses: dict = {}  # id(graph) -> (graph, GraphAnalyses); the graph is kept so that its id stays unique
+MAX_GRAPHS = 4  # a run renders one graph (one per split with TF_SPLIT_GRAPH)
+
+
+def graph_analyses(graph: Any) -> GraphAnalyses:
+    with _graph_lock:
+        cached = _graph_analyses.get(id(graph))
+        if cached is None or cached[0] is not graph:
+            if len(_graph_analyses) >= MAX_GRAPHS:
+                _graph_analyses.clear()
+            cached = (graph, GraphAnalyses(graph))
+            _graph_analyses[id(graph)] = cached
+        return cached[1]
+
 
 def template_path(conf: dict[str, Any]) -> str | None:
     """The file checkov parsed this resource from, as checkov opened it (see the module docstring)."""
@@ -124,11 +205,18 @@ def template_path(conf: dict[str, Any]) -> str | None:
 
 def judge(template: str, rule: Rule, logical_id: str) -> tuple:
     """(verdict or None, messages of the findings that decide it) of `rule` on one resource of a template."""
-    analysis = policies.analyze_file(template)
-    if analysis.problems:
-        logger.warning("hoplint: cannot judge %s: %s", template, "; ".join(analysis.problems))
-        return None, []
-    verdict, findings = analysis.verdict(rule.id, logical_id)
+    return verdict_of([policies.analyze_file(template)], rule, logical_id)
+
+
+def verdict_of(analyses: list, rule: Rule, resource: str) -> tuple:
+    """(worst verdict or None, messages of the findings that decide it) of `rule` on `resource` in analyses."""
+    findings = []
+    for analysis in analyses:
+        if analysis.problems:
+            logger.warning("hoplint: cannot judge %s: %s", analysis.source, "; ".join(analysis.problems))
+            return None, []
+        findings += analysis.for_resource(rule.id, resource)
+    verdict = worst_verdict(finding.verdict for finding in findings)
     return verdict, [finding.message for finding in findings if finding.verdict == verdict]
 
 

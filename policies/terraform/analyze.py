@@ -2,21 +2,54 @@
 
 from __future__ import annotations
 
-from policies.analysis import Analysis
+import hashlib
+import json
+import os
+from typing import Iterable
+
+from policies.analysis import Analysis, _cached
 from policies.evaluate import Deployment, evaluate
+from policies.terraform.plan import PlanError, resources_from_plan
 from policies.terraform.topology_builder import build_topology
 
 
 def analyze_terraform(resources: list, source: str) -> Analysis:
-    """Findings of every rule over the resource dicts of one configuration (see resources.py).
+    """Findings of every rule over the resource dicts of one configuration or plan (see resources.py).
 
     Terraform has no conditions: count and conditionals are already rendered, so there is one deployment.
-    Findings carry no line: a path's first item is the address of the resource to fix.
+    Findings carry no line; the first item of a finding's path is the address of the resource to fix.
     """
     valid = [r for r in resources if isinstance(r, dict) and isinstance(r.get("address"), str)
              and isinstance(r.get("type"), str) and isinstance(r.get("attributes", {}), dict)]
-    problems = [f"{source}: ignored a resource that is not a resource dict: {r!r:.80}"
+    problems = [f"{source}: ignored an entry that is not a resource dict: {r!r:.80}"
                 for r in resources if not any(r is v for v in valid)]
     analysis = evaluate([Deployment({}, build_topology(valid))], source, None)
     analysis.problems[:0] = problems
     return analysis
+
+
+def analyze_terraform_roots(resources: Iterable) -> dict:
+    """Root module -> its Analysis, for resource dicts of several root modules (one checkov graph)."""
+    by_root: dict = {}
+    for resource in resources:
+        by_root.setdefault(resource.get("root"), []).append(resource)
+    return {root: analyze_terraform(group, str(root)) for root, group in by_root.items()}
+
+
+def analyze_terraform_plan_file(path: str) -> Analysis:
+    """Analyse a `terraform show -json` plan file, cached per path and content."""
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError as error:
+        return Analysis(source=path, problems=[f"cannot read {path}: {error.strerror}"])
+
+    def build() -> Analysis:
+        try:
+            plan = json.loads(raw.decode("utf-8-sig"))
+            return analyze_terraform(resources_from_plan(plan, path), path)
+        except (UnicodeDecodeError, ValueError, RecursionError) as error:
+            reason = str(error) if isinstance(error, PlanError) else f"{path}: not a JSON plan: {error}"
+            return Analysis(source=path, problems=[reason])
+
+    return _cached(("terraform-plan", os.path.abspath(path), hashlib.sha256(raw).hexdigest()), build)

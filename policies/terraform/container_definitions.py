@@ -20,8 +20,12 @@ from policies.terraform.resources import unknown_reason
 from policies.values import Unknown
 
 MAX_FILE_BYTES = 1 << 20
+# checkov prints the call with or without "${...}" around it, and the variables map Python-like with
+# strings rendered from variables unquoted: {'image': public.ecr.aws/x:1, 'port': 8080}.
 _FILE_CALL = re.compile(
-    r'^\$\{\s*(?P<function>file|templatefile)\(\s*"(?P<path>[^"]*)"\s*(?:,\s*(?P<variables>.*))?\)\s*\}$', re.DOTALL)
+    r'^(?:\$\{)?\s*(?P<function>file|templatefile)\(\s*"(?P<path>[^"]*)"\s*(?:,\s*(?P<variables>.*))?\)\s*\}?$',
+    re.DOTALL)
+_MAP_ENTRY = re.compile(r"""^\s*['"]?(?P<key>[A-Za-z_][\w-]*)['"]?\s*[:=]\s*(?P<value>.*?)\s*$""", re.DOTALL)
 _PLACEHOLDER = re.compile(r"\$\{\s*([A-Za-z_]\w*)\s*\}")
 _PATH_VARIABLES = re.compile(r"\$\{\s*path\.(module|root|cwd)\s*\}")
 
@@ -83,11 +87,8 @@ def _from_file(call: re.Match, config_file: str | None, in_root_module: bool) ->
 
 def _fill_template(text: str, variables_text: str | None) -> Any:
     """The template with `${name}` filled from the literal variables map (as checkov prints it)."""
-    try:
-        variables = ast.literal_eval(variables_text) if variables_text else {}
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
-        variables = None
-    if not isinstance(variables, dict):
+    variables = _template_variables(variables_text or "{}")
+    if variables is None:
         return Unknown("the templatefile variables are not literal")
 
     def fill(match: re.Match) -> str:
@@ -100,3 +101,25 @@ def _fill_template(text: str, variables_text: str | None) -> Any:
     if "${" in filled or "%{" in filled:
         return Unknown("the template uses expressions or variables without a literal value")
     return filled
+
+
+def _template_variables(text: str) -> dict | None:
+    """{name: scalar} from a printed map of scalars; None if it holds anything else."""
+    text = text.strip()
+    if not (text.startswith("{") and text.endswith("}")):
+        return None
+    variables = {}
+    for entry in filter(str.strip, text[1:-1].split(",")):
+        match = _MAP_ENTRY.match(entry)
+        if match is None or re.search(r"[{}\[\]]|\$\{|^var\.|^local\.", match.group("value")):
+            return None
+        variables[match.group("key")] = _scalar(match.group("value"))
+    return variables
+
+
+def _scalar(text: str) -> Any:
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return text
+    return value if isinstance(value, (str, int, float, bool)) else text

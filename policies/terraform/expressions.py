@@ -3,7 +3,8 @@
 checkov renders what it can (variables with defaults or tfvars, locals, conditionals) and leaves the rest
 as expression text: "var.x" for a variable without a value, "data.aws_vpc.main.cidr_block", function
 calls. Such text is not a literal: reading it as one would judge a port "var.port" or a CIDR
-"cidrsubnet(...)" and report FAILED where the truth is unknown.
+"cidrsubnet(...)" and report FAILED where the truth is unknown. Unknown reasons name the expression
+first, as messages show them after "SG", "from" or "port".
 """
 
 from __future__ import annotations
@@ -17,18 +18,20 @@ from policies.values import ResourceRef, Unknown
 
 _WHOLE_INTERPOLATION = re.compile(r"^\$\{([^{}]*)\}$")
 _CIDRSUBNET = re.compile(r'^cidrsubnet\(\s*"?([0-9A-Fa-f.:/]+)"?\s*,\s*(\d+)\s*,\s*(\d+)\s*\)$')
+_NAMED_VALUE = re.compile(r'^(?P<head>[a-z]+)\.[\w\[\]"*.-]+$')
 _RESOURCE_REFERENCE = re.compile(r'^[a-z][a-z0-9]*_[a-z0-9_]+\.[A-Za-z_][\w-]*(?:\[[^\]]*\])?\.[\w.\[\]"*]+$')
 _FUNCTION_CALL = re.compile(r"^[a-z][a-z0-9_]*\(.*\)$", re.DOTALL)
+_NOT_RENDERED = "{} (not rendered)"
 _NAMED_VALUES = {
-    "var": "variable {name} has no value (no default, no tfvars)",
-    "local": "local value {name} could not be evaluated",
-    "data": "data source data.{name} is read only at plan time",
-    "module": "output of module {name} is not known statically",
-    "each": "{expression} is not evaluated statically",
-    "count": "{expression} is not evaluated statically",
-    "self": "{expression} is not evaluated statically",
-    "path": "{expression} is not evaluated statically",
-    "terraform": "{expression} is not evaluated statically",
+    "var": "{} (no default, no tfvars)",
+    "local": _NOT_RENDERED,
+    "data": "{} (a data source, read at plan time)",
+    "module": "{} (a module output that was not rendered)",
+    "each": _NOT_RENDERED,
+    "count": _NOT_RENDERED,
+    "self": _NOT_RENDERED,
+    "path": _NOT_RENDERED,
+    "terraform": _NOT_RENDERED,
 }
 
 
@@ -53,16 +56,13 @@ def _interpret_text(text: str, addresses: Any) -> Any:
     subnet = _CIDRSUBNET.match(expression)
     if subnet:
         return _cidrsubnet(*subnet.groups())
-    head, _, rest = expression.partition(".")
-    if rest and head in _NAMED_VALUES and re.match(r"^[\w\[\]\"*.-]+$", expression):
-        name = rest if head != "data" else ".".join(rest.split(".")[:2])
-        if head == "module":
-            name = rest.split(".")[0]
-        return Unknown(_NAMED_VALUES[head].format(name=name, expression=expression))
+    named = _NAMED_VALUE.match(expression)
+    if named and named.group("head") in _NAMED_VALUES:
+        return Unknown(_NAMED_VALUES[named.group("head")].format(expression))
     if _RESOURCE_REFERENCE.match(expression):
-        return Unknown(f"{address} is not a resource of this configuration")
-    if whole or "${" in text or "%{" in text or _FUNCTION_CALL.match(expression) or expression.startswith("[for "):
-        return Unknown(f"expression {text!r} is not evaluated statically")
+        return Unknown(f"{expression} (not a resource of this configuration)")
+    if whole or "${" in text or "%{" in text or _FUNCTION_CALL.match(expression) or expression.startswith(("[", "{")):
+        return Unknown(f"{text!r} (an expression checkov did not evaluate)")
     return text
 
 
@@ -76,4 +76,4 @@ def _cidrsubnet(prefix: str, new_bits: str, number: str) -> Any:
         base = int(network.network_address) + (index << (network.max_prefixlen - length))
         return str(ipaddress.ip_network((base, length)))
     except ValueError as error:
-        return Unknown(f"cidrsubnet({prefix}, {new_bits}, {number}) is invalid: {error}")
+        return Unknown(f"cidrsubnet({prefix}, {new_bits}, {number}) (invalid: {error})")

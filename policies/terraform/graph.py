@@ -17,11 +17,20 @@ What checkov's rendering gets wrong, and what this module does about it (checkov
   are lookup filters, not the data source's result: they become unknown.
 - `dynamic` blocks are rendered with unevaluated iterator text (or empty strings), and a static block of
   the same name next to one is dropped: every block of that name becomes unknown.
+- A variable of type list or map without a value renders as [] or {}, indistinguishable from an empty
+  value: when the variable's vertex has no default, the value becomes unknown.
+- A one-element list from terraform.tfvars renders as its element: readers accept a scalar for a list.
+- Whether a module variable is substituted into a resource depends on the order checkov happens to
+  render vertices in (it changes with PYTHONHASHSEED): "var.name" is sometimes left in a module's
+  jsonencode() although the variable's vertex holds the module call's value. Such leftovers are filled
+  from the variable's vertex when that value is a plain literal.
+- The resource argument `self` is stored as "self_" (checkov reserves "self"): it is renamed back.
 - Resources whose count renders to 0 (or for_each to nothing) still have a vertex: they are left out.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections import deque
 from typing import Any, Iterable
@@ -36,14 +45,20 @@ from policies.terraform.resources import (
 )
 
 CROSS_VARIABLE_PREFIX = "[cross-variable] "
+RENAMED_ARGUMENTS = {"self_": "self"}
 # A reference to a resource attribute inside rendered text; group "local" is the resource's name in its module.
 _REFERENCE = re.compile(
     r'(?<![\w.\]"-])(?P<local>[a-z][a-z0-9]*_[a-z0-9_]+\.[A-Za-z_][\w-]*)'
     r'(?P<key>\[(?:\d+|"[^"]*"|\*|count\.index|each\.key)\]|\.\*)?'
     r"(?=\.[A-Za-z_])"
 )
+_VARIABLE = re.compile(r"\$\{\s*var\.([A-Za-z_][\w-]*)\s*\}|^var\.([A-Za-z_][\w-]*)$")
+# Text that is (or holds) an expression rather than a literal: a named value or a resource reference.
+_EXPRESSION_TEXT = re.compile(
+    r"\$\{|^(?:var|local|module|data|each|count|path|terraform|self)\.|^[a-z][a-z0-9]*_[a-z0-9_]+\.[A-Za-z_]")
 # A whole value that is a splat over a resource's instances: "aws_security_group.web[*].id" (or legacy ".*.").
-_SPLAT = re.compile(r'^(?:\$\{)?(?P<local>[a-z][a-z0-9]*_[a-z0-9_]+\.[A-Za-z_][\w-]*)(?:\[\*\]|\.\*)\.(?P<attribute>\w+)\}?$')
+_SPLAT = re.compile(
+    r'^(?:\$\{)?(?P<local>[a-z][a-z0-9]*_[a-z0-9_]+\.[A-Za-z_][\w-]*)(?:\[\*\]|\.\*)\.(?P<attribute>\w+)\}?$')
 
 
 def resources_from_graph(vertices: Iterable, edges: Iterable) -> list:
@@ -52,6 +67,9 @@ def resources_from_graph(vertices: Iterable, edges: Iterable) -> list:
 
 
 class _Graph:
+    """The graph's vertices by root module: `checkov -d` over a tree of root modules renders one graph in
+    which the same address exists once per root (envs/prod and envs/staging both hold aws_lb.web)."""
+
     def __init__(self, vertices: Iterable, edges: Iterable) -> None:
         self.vertices = {index: attributes for index, attributes in vertices}
         self.edges: dict = {}
@@ -64,26 +82,34 @@ class _Graph:
             if attributes.get("block_type_") == "resource" and isinstance(attributes.get("__address__"), str)
             and _exists(attributes)
         }
-        self.addresses = set(self.address_of.values())
-        self.instances: dict = {}  # address without instance key -> addresses of its instances
-        for address in sorted(self.addresses, key=_natural_order):
-            self.instances.setdefault(without_instance_key(address), []).append(address)
+        self.addresses: dict = {}  # root -> addresses of its resources
+        self.instances: dict = {}  # (root, address without instance key) -> addresses of its instances
+        for index, address in sorted(self.address_of.items(), key=lambda item: _natural_order(item[1])):
+            root = root_module(self.vertices[index])
+            self.addresses.setdefault(root, set()).add(address)
+            self.instances.setdefault((root, without_instance_key(address)), []).append(address)
+        self.variables = {
+            (root_module(attributes), attributes["__address__"]): attributes
+            for attributes in self.vertices.values()
+            if attributes.get("block_type_") == "variable" and isinstance(attributes.get("__address__"), str)
+        }
 
     def resources(self) -> list:
         return [self.resource(index, address) for index, address in self.address_of.items()]
 
     def resource(self, index: int, address: str) -> dict:
         vertex = self.vertices[index]
+        rewriter = _Rewriter(self, index, address, vertex)
         dynamic_blocks = _dynamic_block_names(vertex.get("dynamic"))
         attributes = {}
         for name, value in vertex.items():
+            name = RENAMED_ARGUMENTS.get(name, name)
             if not _is_argument(name) or name == "dynamic":
                 continue
             if name in dynamic_blocks:
-                attributes[name] = unknown_marker(
-                    f'the "{name}" blocks of {address} come from a dynamic block, which is not evaluated statically')
+                attributes[name] = unknown_marker(f'dynamic "{name}" blocks (not evaluated)')
             else:
-                attributes[name] = _Rewriter(self, index, address, vertex).value(value, name)
+                attributes[name] = rewriter.value(value, name)
         return {
             "address": address,
             "type": vertex.get("resource_type"),
@@ -91,6 +117,7 @@ class _Graph:
             "file": vertex.get("file_path_"),
             "start_line": vertex.get("__start_line__"),
             "end_line": vertex.get("__end_line__"),
+            "root": rewriter.root,
         }
 
     def referenced_resources(self, index: int, path: str) -> set:
@@ -115,31 +142,65 @@ class _Rewriter:
     def __init__(self, graph: _Graph, index: int, address: str, vertex: dict) -> None:
         self.graph, self.index, self.address = graph, index, address
         self.module = split_address(address)[0]
+        self.root = root_module(vertex)
+        self.addresses = graph.addresses.get(self.root, set())
         self.breadcrumbs = vertex.get("rendering_breadcrumbs_") or {}
 
     def value(self, value: Any, path: str) -> Any:
+        variable = self.unset_variable(path) if value in ([], {}) else None
+        if variable is not None:
+            return unknown_marker(f"var.{variable} (no default, no tfvars)")
         if isinstance(value, dict):
             return {key: self.value(item, f"{path}.{key}") for key, item in value.items()}
         if isinstance(value, list):
             return [self.value(item, f"{path}.{position}") for position, item in enumerate(value)]
         source = self.data_source(path)
         if source is not None:
-            return unknown_marker(f"the value of data source data.{source} is known only at plan time")
+            return unknown_marker(f"data.{source} (a data source, read at plan time)")
         if isinstance(value, str):
             return self.text(value, path)
         return value
 
+    def variable_value(self, name: str) -> Any:
+        """The literal value checkov gave variable `name` of this resource's module, None if none."""
+        variable = self.graph.variables.get((self.root, in_scope(self.module, name)))
+        value = variable.get("default") if variable is not None else None
+        return value if _is_plain_literal(value) else None
+
+    def variable_text(self, match: re.Match) -> str:
+        value = self.variable_value(match.group(1) or match.group(2))
+        if isinstance(value, bool):
+            return str(value).lower()
+        return str(value) if isinstance(value, (str, int, float)) else match.group(0)
+
     def data_source(self, path: str) -> str | None:
-        for crumb in self.breadcrumbs.get(path, ()):
-            if isinstance(crumb, dict) and crumb.get("type") == "data":
-                return str(crumb.get("name"))
+        return next(iter(self.crumbs(path, "data")), None)
+
+    def unset_variable(self, path: str) -> str | None:
+        """The variable an empty value at `path` was rendered from, if that variable has no value."""
+        for name in self.crumbs(path, "variable"):
+            variable = self.graph.variables.get((self.root, in_scope(self.module, name)))
+            if variable is not None and "default" not in variable:
+                return name
         return None
 
+    def crumbs(self, path: str, kind: str) -> list:
+        """Names of the blocks of `kind` ("data", "variable") the value at `path` was rendered from."""
+        return [str(crumb.get("name")) for crumb in self.breadcrumbs.get(path, ())
+                if isinstance(crumb, dict) and crumb.get("type") == kind]
+
     def text(self, text: str, path: str) -> Any:
+        whole = _VARIABLE.fullmatch(text)
+        if whole:
+            value = self.variable_value(whole.group(1) or whole.group(2))
+            if value is not None:
+                return value
+        text = _VARIABLE.sub(self.variable_text, text)
         splat = _SPLAT.match(text)
         if splat:
             resource = without_instance_key(self.absolute(splat.group("local"), path) or "")
-            return [f"{address}.{splat.group('attribute')}" for address in self.graph.instances.get(resource, [])]
+            return [f"{address}.{splat.group('attribute')}"
+                    for address in self.graph.instances.get((self.root, resource), [])]
         return _REFERENCE.sub(lambda match: self.rewrite(match, path), text)
 
     def rewrite(self, match: re.Match, path: str) -> str:
@@ -159,9 +220,28 @@ class _Rewriter:
             return via_edges.pop()
         for scope in scopes_outward(self.module):
             candidate = in_scope(scope, local)
-            if candidate in self.graph.addresses or candidate in self.graph.instances:
+            if candidate in self.addresses or (self.root, candidate) in self.graph.instances:
                 return candidate
         return None
+
+
+def _is_plain_literal(value: Any) -> bool:
+    """A value with no expression left in it (checkov may hold "var.x" or "aws_x.y.id" in a default)."""
+    if isinstance(value, str):
+        return not _EXPRESSION_TEXT.search(value)
+    if isinstance(value, (list, tuple)):
+        return all(_is_plain_literal(item) for item in value)
+    if isinstance(value, dict):
+        return all(_is_plain_literal(item) for item in value.values())
+    return isinstance(value, (int, float, bool))
+
+
+def root_module(vertex: dict) -> str:
+    """The directory of the root module a vertex belongs to: module blocks list their call chain from it."""
+    calls = (vertex.get("rendering_breadcrumbs_") or {}).get("source_module_")
+    if calls and isinstance(calls[0], dict) and isinstance(calls[0].get("path"), str):
+        return os.path.dirname(calls[0]["path"])
+    return os.path.dirname(str(vertex.get("file_path_", "")))
 
 
 def _same_resource(local_address: str, local: str) -> bool:

@@ -8,7 +8,10 @@ One dict per resource instance (count/for_each instances are separate dicts):
         "attributes": {...},     # arguments as JSON values; nested blocks as a dict (one) or a list of dicts
         "file": "/repo/infra/modules/app/main.tf",   # configuration file (or plan file), None if not known
         "start_line": 12, "end_line": 40,             # line range in `file`, None if not known
+        "root": "/repo/infra",   # the root module (its directory; the plan file for a plan)
     }
+
+Addresses are unique within a root module only: one checkov graph can hold several root modules.
 
 Inside `attributes`:
 - A reference to another resource is the string "<absolute address>.<attribute>", e.g.

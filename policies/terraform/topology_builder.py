@@ -146,10 +146,10 @@ class _Builder:
         if isinstance(value, ResourceRef):
             if self.topology.resource_types.get(value.resource) in kinds:
                 return value.resource
-            return Unknown(f"{value} is not a {noun}")
+            return Unknown(f"{value} (not a {noun})")
         if isinstance(value, Unknown):
             return value
-        return Unknown(f"{noun} {value!r} is not defined in this configuration")
+        return Unknown(f"{noun} {value!r} (not in this configuration)")
 
     def dereference(self, value: Any, depth: int = 0) -> Any:
         """`aws_vpc.main.cidr_block` -> the VPC's cidr_block argument; ids and ARNs exist only after apply."""
@@ -159,11 +159,11 @@ class _Builder:
             return value
         raw = self.resources[value.resource].get("attributes", {}).get(value.attribute)
         if raw is None or depth >= MAX_REFERENCE_DEPTH:
-            return Unknown(f"{value} is known only after apply")
+            return Unknown(f"{value} (known after apply)")
         return self.dereference(interpret(raw, self.addresses), depth + 1)
 
     def security_group_set(self, prop: Prop) -> Any:
-        values = as_list(prop.value)
+        values = as_list(_one_or_many(prop.value))
         if not values:
             return None  # absent or empty: the VPC default security group
         if isinstance(values, Unknown):
@@ -176,7 +176,7 @@ class _Builder:
 
     def subnet_networks(self, prop: Prop) -> Any:
         """The CIDRs of the subnets named by `prop`, or Unknown unless every one is known."""
-        subnets = as_list(prop.value)
+        subnets = as_list(_one_or_many(prop.value))
         if not subnets:
             return Unknown("the subnets are not given")
         if isinstance(subnets, Unknown):
@@ -394,6 +394,11 @@ class _Builder:
         return self.reference(interpret(raw, self.addresses), TASK_DEFINITION, "task definition")
 
 
+def _one_or_many(value: Any) -> Any:
+    """A list argument: checkov renders a one-element list from terraform.tfvars as its element."""
+    return [value] if isinstance(value, (str, ResourceRef)) else value
+
+
 def _scheme(internal: Any) -> Any:
     if isinstance(internal, Unknown):
         return internal
@@ -402,7 +407,7 @@ def _scheme(internal: Any) -> Any:
 
 def _unknown_rule(group: str, direction: str, why: Unknown, path: tuple) -> SgRule:
     """Stands for rules that exist but cannot be read: no gate through the group can be proved closed."""
-    return SgRule(group, direction, why, why, why, Peer("unknown", why, path), path, path, path)
+    return SgRule(group, direction, why, None, None, Peer("unknown", why, path), path, path, path)
 
 
 def build_topology(resources: list) -> Topology:
