@@ -16,19 +16,25 @@ $(STAMP): setup.cfg setup.py
 	$(BIN)/python -m pip install --quiet -e '.[checkov,cfn-lint,test]'
 	touch $(STAMP)
 
-CHECKOV_WITH_PACK := $(BIN)/checkov --framework cloudformation --skip-download --compact \
+CHECKOV_WITH_PACK := $(BIN)/checkov --skip-download --compact \
 	--external-checks-dir custom_checks/checkov --check 'CKV_HOP_*'
 CFN_LINT_WITH_PACK := $(BIN)/cfn-lint --append-rules custom_checks/cfn_lint --
 
 demo: install
-	@echo "== checkov + hoplint, good fixtures: every hop proved, nothing failed =="
-	@$(CHECKOV_WITH_PACK) -d fixtures/cloudformation/good | grep -E 'checks:' ; true
-	@echo "== checkov + hoplint, bad fixtures: each breaks the rule its name says =="
-	-@$(CHECKOV_WITH_PACK) --quiet -d fixtures/cloudformation/bad
-	@echo "== cfn-lint + hoplint, good fixtures (no output: nothing to fix) =="
+	@echo "== checkov + hoplint, CloudFormation good fixtures: every hop proved, nothing failed =="
+	@$(CHECKOV_WITH_PACK) --framework cloudformation -d fixtures/cloudformation/good | grep -E 'checks:' ; true
+	@echo "== checkov + hoplint, CloudFormation bad fixtures: each breaks the rule its name says =="
+	-@$(CHECKOV_WITH_PACK) --framework cloudformation --quiet -d fixtures/cloudformation/bad
+	@echo "== cfn-lint + hoplint, CloudFormation good fixtures (no output: nothing to fix) =="
 	@$(CFN_LINT_WITH_PACK) 'fixtures/cloudformation/good/*.yaml' 'fixtures/cloudformation/good/*.json'
-	@echo "== cfn-lint + hoplint, bad fixtures =="
+	@echo "== cfn-lint + hoplint, CloudFormation bad fixtures =="
 	-@$(CFN_LINT_WITH_PACK) 'fixtures/cloudformation/bad/*.yaml' 'fixtures/cloudformation/bad/*.json'
+	@echo "== checkov + hoplint, Terraform good configurations: nothing failed =="
+	@$(CHECKOV_WITH_PACK) --framework terraform -d fixtures/terraform/good | grep -E 'checks:' ; true
+	@echo "== checkov + hoplint, Terraform bad configurations =="
+	-@$(CHECKOV_WITH_PACK) --framework terraform --quiet -d fixtures/terraform/bad
+	@echo "== checkov + hoplint, Terraform plan (terraform show -json) of a change that breaks HOP303 =="
+	-@$(CHECKOV_WITH_PACK) --framework terraform_plan --quiet -f fixtures/terraform/plan/bad.json
 
 test: install
 	$(BIN)/python -m pytest
