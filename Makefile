@@ -35,6 +35,8 @@ demo: install
 	-@$(CHECKOV_WITH_PACK) --framework terraform --quiet -d fixtures/terraform/bad
 	@echo "== checkov + hoplint, Terraform plan (terraform show -json) of a change that breaks HOP303 =="
 	-@$(CHECKOV_WITH_PACK) --framework terraform_plan --quiet -f fixtures/terraform/plan/bad.json
+	@echo "== hoplint explain: the paths of a bad template, each gate marked pass/FAIL/unknown =="
+	-@$(BIN)/hoplint explain fixtures/cloudformation/bad/HOP303-task-sg-allows-wrong-port.yaml
 
 test: install
 	$(BIN)/python -m pytest

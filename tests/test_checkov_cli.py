@@ -189,22 +189,23 @@ def test_cli_output_shows_the_details(bulk: Checkov) -> None:
         assert all(message in cli_text for message in others)
 
 
-def test_sarif_results_attach_the_details_at_the_rules_level(bulk: Checkov) -> None:
+def test_sarif_results_carry_the_details_as_their_message(bulk: Checkov) -> None:
+    """custom_checks/checkov/hoplint_sarif.py moves them there from checkov's schema-invalid attachments."""
     sarif = json.loads((bulk.output_dir / "results_sarif.sarif").read_text())
-    attached = sorted(
+    reported = sorted(
         (result["ruleId"], result["locations"][0]["physicalLocation"]["region"]["startLine"], result["level"],
-         tuple(attachment["description"] for attachment in result["attachments"]))
+         result["message"]["text"], "attachments" in result)
         for run in sarif["runs"]
         for result in run["results"]
         if result["ruleId"].startswith(CHECK_PREFIX)
     )
     failed = sorted(
         (record["check_id"], record["file_line_range"][0], SARIF_LEVEL_OF_SEVERITY[record["severity"]],
-         tuple(record["details"]))
+         "\n".join(record["details"]), False)
         for record in bulk.records
         if record["status"] == "FAILED"
     )
-    assert attached == failed
+    assert reported == failed
 
 
 def test_records_carry_the_rules_severity_title_and_guideline(bulk: Checkov) -> None:

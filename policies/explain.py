@@ -1,0 +1,266 @@
+"""The ALB -> ECS paths of an analysed template, as people draw them, with the findings that judge each part.
+
+    client -> listener HTTPS:443 -> target group HTTP:8080 (ip) -> service Api / container app:8080
+
+A path is one entry of a service's `LoadBalancers` behind one load balancer and one of its listeners. Its
+gates are what traffic must pass between the nodes: the ALB security group's ingress (HOP101) between
+client and listener; the ALB security group's egress (HOP301, HOP302), the tasks' security group ingress
+(HOP303, HOP304) and the health check (HOP211, HOP212) between target group and service. The other rules
+judge the nodes themselves. Everything here is read from an Analysis: its deployments give the paths,
+its findings the verdicts; nothing is judged again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Iterator
+
+from policies.analysis import Analysis
+from policies.evaluate import _deciding_conditions
+from policies.findings import Finding, Verdict, worst_verdict
+from policies.rules.base import ServiceHop, load_balancers_forwarding_to, service_hops
+from policies.topology import Listener, LoadBalancer, Topology
+from policies.values import Unknown
+
+CLIENT, LISTENER, TARGET_GROUP, SERVICE = "client", "listener", "target group", "service"
+ALB_SG_IN, ALB_SG_OUT, TASK_SG_IN, HEALTH_CHECK = "ALB SG in", "ALB SG out", "task SG in", "health check"
+
+
+@dataclass(frozen=True)
+class Check:
+    """A gate or a node of a path, and the findings that judge it (none: no rule applies to it)."""
+
+    name: str
+    findings: tuple
+
+    @property
+    def verdict(self) -> Verdict | None:
+        return worst_verdict(f.verdict for f in self.findings)
+
+
+@dataclass(frozen=True)
+class Node:
+    kind: str  # CLIENT, LISTENER, TARGET_GROUP or SERVICE
+    key: str  # identifies the node within its template; paths through the same node share it
+    label: str  # "listener HttpsListener HTTPS:443"
+    facts: dict  # what the label shows, as plain values (None when unknown), for JSON
+    check: Check
+
+
+@dataclass(frozen=True)
+class HopPath:
+    nodes: tuple  # client, listener, target group, service
+    gates: tuple  # Checks, in the order traffic meets them
+    when: tuple  # (condition, value) pairs deciding that the path exists; () when it always does
+    context: str  # how findings about this path's service hop begin ("service Api (LoadBalancers[0] -> Tg)")
+
+    def reason(self, finding: Finding) -> str:
+        """The finding's message without the context the path already shows."""
+        return finding.message.removeprefix(f"{self.context}: ")
+
+    @property
+    def checks(self) -> tuple:
+        return self.gates + tuple(node.check for node in self.nodes)
+
+    @property
+    def verdict(self) -> Verdict | None:
+        return worst_verdict(check.verdict for check in self.checks)
+
+
+@dataclass
+class Explanation:
+    """One template (or configuration): its paths, and the findings that lie on none of them."""
+
+    source: str
+    paths: list = field(default_factory=list)
+    unplaced: list = field(default_factory=list)  # findings of resources on no path (a redirect-only listener)
+    problems: list = field(default_factory=list)  # why the template could not be analysed
+
+    @property
+    def findings(self) -> list:
+        placed = {id(f): f for path in self.paths for check in path.checks for f in check.findings}
+        return list(placed.values()) + self.unplaced
+
+    @property
+    def failed(self) -> bool:
+        return any(f.verdict is Verdict.FAILED for f in self.findings)
+
+
+def explain(analysis: Analysis, source: str | None = None) -> Explanation:
+    """The paths of every deployment the analysis judged, each once, with the findings placed on them.
+
+    `source` names the input as the user did; the analysis, cached by absolute path, may name it otherwise.
+    """
+    explanation = Explanation(source or analysis.source, problems=list(analysis.problems))
+    if analysis.problems:
+        return explanation
+    findings = _FindingIndex(analysis.findings)
+    seen: dict = {}  # path key -> (path, deployments it exists in)
+    for deployment in analysis.deployments:
+        for key, hop, balancer, listener in _path_ends(deployment.topology):
+            if key not in seen:
+                seen[key] = (_build(findings, hop, balancer, listener), [])
+            seen[key][1].append(deployment)
+    for path, deployments in seen.values():
+        when = () if len(deployments) == len(analysis.deployments) else _deciding_conditions(
+            deployments, analysis.deployments)
+        explanation.paths.append(replace(path, when=tuple(when)))
+    placed = {id(f) for path in explanation.paths for check in path.checks for f in check.findings}
+    explanation.unplaced = [f for f in analysis.findings if id(f) not in placed]
+    return explanation
+
+
+class _FindingIndex:
+    def __init__(self, findings: list) -> None:
+        self._by_subject: dict = {}
+        for finding in findings:
+            self._by_subject.setdefault((finding.rule_id, finding.resource), []).append(finding)
+
+    def pick(self, rule_ids: tuple, resource: Any, hop: str | None = None, hop_prefix: str | None = None) -> tuple:
+        """Findings of the rules on `resource`, with exactly `hop`, or a hop starting with `hop_prefix`."""
+        return tuple(
+            finding
+            for rule_id in rule_ids
+            for finding in self._by_subject.get((rule_id, resource), [])
+            if (hop is None or finding.hop == hop) and (hop_prefix is None or finding.hop.startswith(hop_prefix))
+        )
+
+
+def _path_ends(topology: Topology) -> Iterator[tuple]:
+    """(key, service hop, load balancer, listener) of each path of one deployment. The load balancer is a
+    LoadBalancer, an Unknown one, or None when no listener forwards to the hop's target group; the listener
+    is None when there is none to show."""
+    for hop in service_hops(topology):
+        balancers = load_balancers_forwarding_to(topology, hop.target_group.id) if hop.target_group else []
+        for balancer in balancers or [None]:
+            for listener in _listeners(topology, hop, balancer) or [None]:
+                gate_hop = _balancer_hop_key(hop, balancer) if balancer is not None else None
+                key = (hop.service.id, hop.entry.index, gate_hop, listener.id if listener else None)
+                yield key, hop, balancer, listener
+
+
+def _listeners(topology: Topology, hop: ServiceHop, balancer: Any) -> list:
+    """The listeners of a template load balancer that forward (or have a rule forwarding) to the hop's group."""
+    if not isinstance(balancer, LoadBalancer):
+        return []
+    listeners: dict = {}
+    for forward in topology.forwards_to(hop.target_group.id):
+        listener = topology.listeners.get(forward.listener) if isinstance(forward.listener, str) else None
+        if listener is not None and listener.load_balancer == balancer.id:
+            listeners.setdefault(listener.id, listener)
+    return list(listeners.values())
+
+
+def _balancer_hop_key(hop: ServiceHop, balancer: Any) -> str:
+    """The `hop` HOP301-HOP304 give their findings for one load balancer in front of one LoadBalancers entry.
+
+    Mirrors policies/rules/security_groups.py (_judge_each_balancer); tests/test_explain.py checks that every
+    security-group finding of every fixture lands on a path.
+    """
+    return f"{hop.key}:{balancer.id if isinstance(balancer, LoadBalancer) else balancer.reason}"
+
+
+def _build(findings: _FindingIndex, hop: ServiceHop, balancer: Any, listener: Listener | None) -> HopPath:
+    service, group = hop.service, hop.target_group
+    group_id = group.id if group else None
+    gate_hop = _balancer_hop_key(hop, balancer) if balancer is not None else None
+    listener_id = listener.id if listener else None
+    definition = hop.task_definition
+    container = hop.entry.container_name.value
+
+    gates = (
+        Check(ALB_SG_IN, findings.pick(("HOP101",), listener_id) if listener else ()),
+        Check(ALB_SG_OUT, findings.pick(("HOP301", "HOP302"), service.id, gate_hop) if gate_hop else ()),
+        Check(TASK_SG_IN, findings.pick(("HOP303", "HOP304"), service.id, gate_hop) if gate_hop else ()),
+        Check(HEALTH_CHECK,
+              findings.pick(("HOP211",), group_id, "") + findings.pick(("HOP212",), group_id, service.id)),
+    )
+    service_findings = (
+        findings.pick(("HOP202", "HOP204", "HOP205", "HOP306"), service.id, hop.key)
+        + findings.pick(("HOP208", "HOP305"), service.id, "")
+    )
+    if definition is not None:
+        service_findings += (findings.pick(("HOP207",), definition.id, hop_prefix=f"{container}:")
+                             + findings.pick(("HOP208",), definition.id, ""))
+    nodes = (
+        _client_node(balancer),
+        _listener_node(hop, balancer, listener, findings.pick(("HOP201",), listener_id, "")),
+        _target_group_node(hop, findings.pick(("HOP201",), group_id, listener_id)
+                           + findings.pick(("HOP203", "HOP206"), group_id, service.id)),
+        _service_node(hop, service_findings),
+    )
+    return HopPath(nodes, gates, (), hop.describe())
+
+
+def _client_node(balancer: Any) -> Node:
+    scheme = balancer.scheme.value if isinstance(balancer, LoadBalancer) else None
+    label = {"internet-facing": "client (internet)", "internal": "client (VPC)"}.get(scheme, "client")
+    return Node(CLIENT, f"client:{label}", label, {"scheme": _plain(scheme)}, Check(CLIENT, ()))
+
+
+def _listener_node(hop: ServiceHop, balancer: Any, listener: Listener | None, findings: tuple) -> Node:
+    if listener is not None:
+        label = f"listener {listener.id} {_shown(listener.protocol.value)}:{_shown(listener.port.value)}"
+        facts = {"id": listener.id, "protocol": _plain(listener.protocol.value), "port": _plain(listener.port.value),
+                 "load_balancer": balancer.id}
+        return Node(LISTENER, f"listener:{listener.id}", label, facts, Check(LISTENER, findings))
+    if isinstance(balancer, Unknown):
+        label, key = f"{balancer.reason} (not in the template)", f"listener:?{balancer.reason}"
+    elif hop.target_group is not None:
+        label, key = f"no listener forwards to {hop.target_group.id}", f"listener:none:{hop.target_group.id}"
+    else:
+        label, key = "no listener known", f"listener:none:{hop.service.id}:{hop.key}"
+    return Node(LISTENER, key, label, {"id": None}, Check(LISTENER, findings))
+
+
+def _target_group_node(hop: ServiceHop, findings: tuple) -> Node:
+    group = hop.target_group
+    if group is None:
+        value = hop.entry.target_group.value
+        reason = value.reason if isinstance(value, Unknown) else f"{value} is not in the template"
+        return Node(TARGET_GROUP, f"target_group:?{hop.service.id}:{hop.key}", f"target group ({reason})",
+                    {"id": None}, Check(TARGET_GROUP, findings))
+    target_type = group.target_type.value
+    label = (f"target group {group.id} {_shown(group.protocol.value)}:{_shown(group.port.value)} "
+             f"({_shown(target_type) if target_type is not None else 'instance: no TargetType'})")
+    health_port = group.health_check_port.value
+    if health_port not in (None, "traffic-port"):
+        label += f", health check :{_shown(health_port)}"
+    facts = {"id": group.id, "protocol": _plain(group.protocol.value), "port": _plain(group.port.value),
+             "target_type": _plain(target_type), "health_check_protocol": _plain(group.health_check_protocol.value),
+             "health_check_port": _plain(health_port)}
+    return Node(TARGET_GROUP, f"target_group:{group.id}", label, facts, Check(TARGET_GROUP, findings))
+
+
+def _service_node(hop: ServiceHop, findings: tuple) -> Node:
+    name, port = hop.entry.container_name.value, hop.entry.container_port.value
+    label = f"service {hop.service.id} / container {_shown(name)}:{_shown(port)}"
+    facts = {"id": hop.service.id, "load_balancers_index": hop.entry.index, "container": _plain(name),
+             "container_port": _plain(port),
+             "task_definition": hop.task_definition.id if hop.task_definition else None}
+    return Node(SERVICE, f"service:{hop.service.id}:{hop.key}", label, facts, Check(SERVICE, findings))
+
+
+def _shown(value: Any) -> str:
+    """A value as a label shows it: "?" when static analysis cannot know it, "-" when absent."""
+    if isinstance(value, Unknown):
+        return "?"
+    return "-" if value is None else str(value)
+
+
+def _plain(value: Any) -> Any:
+    """A value for JSON: literals as they are, None for unknown or absent ones."""
+    return value if isinstance(value, (str, int, float, bool)) else None
+
+
+def finding_facts(finding: Finding) -> dict:
+    """A finding as plain values, for JSON."""
+    return {
+        "rule": finding.rule_id,
+        "verdict": finding.verdict.value,
+        "resource": finding.resource,
+        "resource_type": finding.resource_type,
+        "message": finding.message,
+        "line": finding.line,
+        "path": [str(part) if not isinstance(part, int) else part for part in finding.path],
+    }

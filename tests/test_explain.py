@@ -1,0 +1,301 @@
+"""`hoplint explain`: paths and gates from the engine's findings, its three formats, exit codes and colour.
+
+The paths are checked against the engine (every finding lands on a path or in "not on any path", each
+once) and, for a few fixtures, gate by gate. The formats are checked by reading them back: JSON with
+json, Mermaid with a strict parser of the subset written (tests/mermaid_flowchart.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import subprocess
+import sys
+
+import pytest
+
+import mermaid_flowchart
+from oracle import FIXTURES_DIR, REPO_ROOT, fixture_templates, load_expected
+from policies import Verdict, analyze_file
+from policies.cli import EXIT_CLEAN, EXIT_FAILED, EXIT_USAGE, adapter_directory, main
+from policies.explain import ALB_SG_IN, ALB_SG_OUT, HEALTH_CHECK, TASK_SG_IN, explain
+
+GOOD, BAD = FIXTURES_DIR / "good", FIXTURES_DIR / "bad"
+WRONG_TASK_PORT = BAD / "HOP303-task-sg-allows-wrong-port.yaml"
+ANSI_ESCAPE = "\033["
+PASSED, FAILED, UNKNOWN = Verdict.PASSED, Verdict.FAILED, Verdict.UNKNOWN
+
+# Fixture -> (listener of each path, its gate verdicts: ALB SG in, ALB SG out, task SG in, health check).
+GATES = (ALB_SG_IN, ALB_SG_OUT, TASK_SG_IN, HEALTH_CHECK)
+EXPECTED_GATES = {
+    "bad/HOP303-task-sg-allows-wrong-port.yaml": [("HttpsListener", (PASSED, PASSED, FAILED, PASSED))],
+    "bad/HOP101-alb-sg-allows-wrong-port.yaml": [("HttpListener", (FAILED, PASSED, PASSED, PASSED))],
+    "bad/HOP302-alb-egress-misses-health-check-port.yaml": [("HttpListener", (PASSED, FAILED, PASSED, PASSED))],
+    "bad/HOP304-task-sg-misses-health-check-port.yaml": [("HttpListener", (PASSED, PASSED, FAILED, PASSED))],
+    "bad/HOP211-health-check-protocol-tcp.yaml": [("HttpListener", (PASSED, PASSED, PASSED, FAILED))],
+    "unknown/imported-security-groups.yaml": [("HttpListener", (UNKNOWN, UNKNOWN, UNKNOWN, PASSED))],
+    # No listener forwards to the target group: no security-group gate can be judged (HOP202 says why).
+    "bad/HOP202-target-group-not-forwarded.yaml": [(None, (None, None, None, PASSED))],
+    "good/separate-health-check-port.yaml": [("HttpListener", (PASSED, PASSED, PASSED, PASSED))],
+}
+
+
+def explained(fixture: str):
+    return explain(analyze_file(str(FIXTURES_DIR / fixture)))
+
+
+HOPLINT = [sys.executable, "-m", "policies.cli"]  # what the console script runs
+
+
+def cli_environment(**variables: str) -> dict:
+    environment = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, (str(REPO_ROOT),
+                                                                            os.environ.get("PYTHONPATH")))))
+    environment.pop("NO_COLOR", None)
+    return dict(environment, **variables)
+
+
+def run_hoplint(*args: str) -> subprocess.CompletedProcess:
+    """The CLI in a process of its own."""
+    return subprocess.run([*HOPLINT, *args], cwd=REPO_ROOT, env=cli_environment(), capture_output=True, text=True,
+                          timeout=120, check=False)
+
+
+def hoplint_output(capsys, *args: str) -> tuple:
+    """(exit code, stdout, stderr) of the CLI run in this process."""
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+# The paths and their gates
+
+
+@pytest.mark.parametrize("fixture", sorted(EXPECTED_GATES))
+def test_gate_verdicts_of_each_path(fixture):
+    paths = explained(fixture).paths
+    listeners = [path.nodes[1].facts.get("id") for path in paths]
+    gates = [tuple(gate.verdict for gate in path.gates) for path in paths]
+    assert [gate.name for gate in paths[0].gates] == list(GATES)
+    assert list(zip(listeners, gates)) == EXPECTED_GATES[fixture]
+
+
+@pytest.mark.parametrize("fixture", fixture_templates())
+def test_every_finding_is_shown_once_and_gate_findings_are_on_a_path(fixture):
+    analysis = analyze_file(str(FIXTURES_DIR / fixture))
+    explanation = explain(analysis)
+    shown = [id(f) for f in explanation.findings]
+    assert sorted(shown) == sorted(id(f) for f in analysis.findings)
+    # The security-group gates are about a service behind a load balancer: always on some path.
+    off_path = [f.rule_id for f in explanation.unplaced if f.rule_id in ("HOP301", "HOP302", "HOP303", "HOP304")]
+    assert not off_path
+    assert explanation.failed == any(entry["verdict"] == "FAILED" for entry in load_expected()[fixture])
+
+
+def test_paths_that_exist_in_some_deployments_say_when():
+    paths = explained("good/conditions.yaml").paths
+    assert [(path.nodes[1].label, path.when) for path in paths] == [
+        ("listener HttpListener HTTP:80", (("HasCertificate", False),)),
+        ("listener HttpsListener HTTPS:443", (("HasCertificate", True),)),
+    ]
+
+
+def test_nodes_read_as_people_draw_the_path():
+    (path,) = explained("good/https-redirect.yaml").paths
+    assert " -> ".join(node.label for node in path.nodes) == (
+        "client (internet) -> listener HttpsListener HTTPS:443 -> target group AppTargetGroup HTTP:8080 (ip) "
+        "-> service AppService / container app:8080")
+
+
+# Text
+
+
+def test_text_marks_each_gate_with_its_reason_and_the_line_to_fix(capsys):
+    code, out, err = hoplint_output(capsys, "explain", str(WRONG_TASK_PORT))
+    assert (code, err) == (EXIT_FAILED, "")
+    assert ANSI_ESCAPE not in out  # captured output is no terminal
+    rows = [line.split(None, 1) for line in out.splitlines() if line.startswith("    ")]
+    statuses = {rest.split("  ")[0].strip(): status for status, rest in rows if rest.startswith(GATES)}
+    assert statuses == {ALB_SG_IN: "pass", ALB_SG_OUT: "pass", TASK_SG_IN: "FAIL", HEALTH_CHECK: "pass"}
+    assert ("FAIL     task SG in    HOP303  task SG AppSg allows tcp/80 from AlbSg, but the target port is 8080  "
+            "(line 46)") in out
+    assert out.rstrip().endswith("1 template, 1 path: 1 failed, 0 unknown, 0 passed")
+
+
+def test_colour_only_when_asked_or_on_a_terminal(capsys, monkeypatch):
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert ANSI_ESCAPE in hoplint_output(capsys, "explain", "--color=always", str(WRONG_TASK_PORT))[1]
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert ANSI_ESCAPE in hoplint_output(capsys, "explain", "--color=always", str(WRONG_TASK_PORT))[1]
+    assert ANSI_ESCAPE not in hoplint_output(capsys, "explain", "--color=auto", str(WRONG_TASK_PORT))[1]
+
+
+@pytest.mark.parametrize("no_color, coloured", [(None, True), ("1", False), ("", True)])
+def test_a_terminal_gets_colour_unless_no_color_is_set(no_color, coloured):
+    """NO_COLOR set to anything but the empty string turns colour off (https://no-color.org)."""
+    environment = cli_environment() if no_color is None else cli_environment(NO_COLOR=no_color)
+    controller, terminal = pty.openpty()
+    with subprocess.Popen([*HOPLINT, "explain", str(WRONG_TASK_PORT)], cwd=REPO_ROOT, env=environment,
+                          stdout=terminal, stderr=subprocess.DEVNULL) as process:
+        os.close(terminal)
+        output = b""
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # the terminal closes with the process
+                break
+            if not chunk:
+                break
+            output += chunk
+        assert process.wait(timeout=120) == EXIT_FAILED
+    os.close(controller)
+    assert (ANSI_ESCAPE.encode() in output) == coloured
+
+
+# Mermaid
+
+
+def test_mermaid_parses_as_a_flowchart_with_gates_on_the_links(capsys):
+    code, out, _ = hoplint_output(capsys, "explain", "--format", "mermaid", str(WRONG_TASK_PORT),
+                                  str(GOOD / "conditions.yaml"))
+    assert code == EXIT_FAILED
+    chart = mermaid_flowchart.parse(out)
+    assert list(chart.subgraphs.values()) == [str(WRONG_TASK_PORT), str(GOOD / "conditions.yaml")]
+    first = chart.nodes_in("t1")
+    labels = {text: node for node, (shape, text) in first.items() if shape != "flag"}
+    client, listener, group, service = (labels[label] for label in (
+        "client (internet)", "listener HttpsListener HTTPS:443", "target group AppTargetGroup HTTP:8080 (ip)",
+        "service AppService / container app:8080"))
+    links = {(source, target): text for source, _, text, target in chart.links}
+    assert links[client, listener] == "ALB SG in: pass"
+    assert links[listener, group] == ""
+    assert links[group, service] == "ALB SG out: pass\ntask SG in: FAIL\nhealth check: pass"
+    assert [chart.links[index][::3] for index in chart.styled_links] == [(group, service)]  # (source, target)
+    ((note, text),) = [(node, text) for node, (shape, text) in first.items() if shape == "flag"]
+    assert text.startswith("FAIL HOP303\ntask SG AppSg allows tcp/80 from AlbSg")
+    assert ("-.-", note) in {(arrow, target) for source, arrow, _, target in chart.links if source == service}
+    # A node's class is its own checks' verdict; the failed gate is the red link and the note.
+    assert [chart.classes[node] for node in (listener, group, service, note)] == ["passed"] * 3 + ["failed"]
+    conditional = {text for _, _, text, _ in chart.links if text.startswith("when ")}
+    assert conditional == {"when HasCertificate is false", "when HasCertificate is true"}
+
+
+def test_mermaid_of_every_fixture_parses(capsys):
+    code, out, _ = hoplint_output(capsys, "explain", "--format", "mermaid", str(FIXTURES_DIR))
+    assert code == EXIT_FAILED
+    chart = mermaid_flowchart.parse(out)
+    assert len(chart.subgraphs) == len(fixture_templates())
+
+
+def test_mermaid_labels_escape_what_mermaid_reads_as_syntax():
+    from policies.explain_views import mermaid_text
+
+    text = 'say "hi" <b> #1 | ok'
+    escaped = mermaid_text(text)
+    assert not set('"<>|') & set(escaped)
+    assert mermaid_flowchart.decode(escaped) == text
+
+
+# JSON
+
+
+def test_json_lists_paths_gates_and_findings(capsys):
+    code, out, _ = hoplint_output(capsys, "explain", "--format", "json", str(WRONG_TASK_PORT),
+                                  str(GOOD / "https-redirect.yaml"))
+    assert code == EXIT_FAILED
+    bad, good = json.loads(out)["templates"]
+    (path,) = bad["paths"]
+    assert path["verdict"] == "FAILED"
+    assert [(gate["gate"], gate["verdict"]) for gate in path["gates"]] == [
+        (ALB_SG_IN, "PASSED"), (ALB_SG_OUT, "PASSED"), (TASK_SG_IN, "FAILED"), (HEALTH_CHECK, "PASSED")]
+    (failed,) = [f for gate in path["gates"] for f in gate["findings"] if f["verdict"] == "FAILED"]
+    assert (failed["rule"], failed["resource"], failed["line"]) == ("HOP303", "AppService", 46)
+    assert failed["path"][:2] == ["Resources", "AppSg"]
+    listener, group, service = path["nodes"][1:]
+    assert (listener["protocol"], listener["port"], group["port"], group["target_type"]) == ("HTTPS", 443, 8080, "ip")
+    assert (service["container"], service["container_port"]) == ("app", 8080)
+    assert good["paths"][0]["verdict"] == "PASSED"
+    assert {f["resource"] for f in good["other_findings"]} == {"HttpListener"}  # the redirect listener
+
+
+# Exit codes and inputs
+
+
+def test_exit_codes(capsys, tmp_path):
+    assert hoplint_output(capsys, "explain", str(GOOD))[0] == EXIT_CLEAN
+    assert hoplint_output(capsys, "explain", str(FIXTURES_DIR / "unknown" / "task-sg-admits-vpc-cidr.yaml"))[0] == (
+        EXIT_CLEAN)  # UNKNOWN is no failure
+    assert hoplint_output(capsys, "explain", str(GOOD), str(WRONG_TASK_PORT))[0] == EXIT_FAILED
+
+    code, out, err = hoplint_output(capsys, "explain", str(tmp_path / "missing.yaml"))
+    assert (code, out) == (EXIT_USAGE, "") and "missing.yaml: no such file or directory" in err
+    not_a_template = tmp_path / "workflow.yaml"
+    not_a_template.write_text("on: push\njobs: {}\n")
+    code, _, err = hoplint_output(capsys, "explain", str(not_a_template), str(WRONG_TASK_PORT))
+    assert code == EXIT_USAGE and "not a CloudFormation template" in err
+    code, _, err = hoplint_output(capsys, "explain", str(tmp_path))
+    assert code == EXIT_USAGE and "no CloudFormation template or Terraform plan" in err
+
+    with pytest.raises(SystemExit) as usage:
+        main(["explain"])
+    assert usage.value.code == EXIT_USAGE
+
+
+def test_directories_are_walked_and_other_files_skipped(capsys, tmp_path):
+    (tmp_path / "infra").mkdir()
+    (tmp_path / "infra" / "app.yaml").write_bytes(WRONG_TASK_PORT.read_bytes())
+    (tmp_path / "infra" / "workflow.yml").write_text("on: push\n")
+    (tmp_path / "infra" / "package.json").write_text('{"name": "x"}')
+    (tmp_path / ".github").mkdir()
+    (tmp_path / ".github" / "hidden.yaml").write_bytes(WRONG_TASK_PORT.read_bytes())
+    code, out, err = hoplint_output(capsys, "explain", "--format", "json", str(tmp_path))
+    assert (code, err) == (EXIT_FAILED, "")
+    assert [t["source"] for t in json.loads(out)["templates"]] == [str(tmp_path / "infra" / "app.yaml")]
+
+
+def test_terraform_configurations_are_not_explained_yet(capsys, tmp_path):
+    (tmp_path / "network").mkdir()
+    (tmp_path / "network" / "main.tf").write_text('resource "aws_lb" "web" {}\n')
+    code, _, err = hoplint_output(capsys, "explain", str(tmp_path))
+    assert code == EXIT_USAGE and "terraform show -json" in err
+    (tmp_path / "app.yaml").write_bytes(WRONG_TASK_PORT.read_bytes())
+    code, _, err = hoplint_output(capsys, "explain", str(tmp_path))
+    assert code == EXIT_FAILED and f"skipped Terraform configurations ({tmp_path / 'network'})" in err
+
+
+def test_help_names_the_commands_formats_and_exit_codes():
+    top = run_hoplint("--help")
+    assert top.returncode == 0
+    for text in ("explain", "checkov-dir", "cfn-lint-dir", "exit codes:", "2  usage error"):
+        assert text in top.stdout
+    explain_help = run_hoplint("explain", "--help").stdout
+    for text in ("--format {text,mermaid,json}", "--color {auto,always,never}", "NO_COLOR", "ALB SG in"):
+        assert text in explain_help
+
+
+def test_adapter_directories(capsys):
+    for command, adapter, module in (("checkov-dir", "checkov", "hoplint_checkov_adapter.py"),
+                                     ("cfn-lint-dir", "cfn_lint", "_hoplint_cfn_lint.py")):
+        code, out, _ = hoplint_output(capsys, command)
+        assert (code, out) == (EXIT_CLEAN, f"{adapter_directory(adapter)}\n")
+        assert (adapter_directory(adapter) / module).is_file()
+
+
+def test_terraform_plans_are_explained_too(capsys):
+    plan = REPO_ROOT / "fixtures" / "terraform" / "plan" / "bad.json"
+    code, out, _ = hoplint_output(capsys, "explain", "--format", "json", str(plan))
+    assert code == EXIT_FAILED
+    (path,) = json.loads(out)["templates"][0]["paths"]
+    assert path["label"] == (
+        "client (internet) -> listener aws_lb_listener.http HTTP:80 -> target group aws_lb_target_group.app HTTP:8080 "
+        "(ip) -> service aws_ecs_service.app / container app:8080")
+    assert [gate["verdict"] for gate in path["gates"]] == ["PASSED", "PASSED", "FAILED", "PASSED"]
+    mermaid_flowchart.parse(hoplint_output(capsys, "explain", "--format", "mermaid", str(plan))[1])
+
+
+def test_readme_example_is_what_explain_prints(capsys, monkeypatch):
+    readme = (REPO_ROOT / "README.md").read_text()
+    example = readme.split("```text\n$ hoplint explain ", 1)[1].split("```", 1)[0]
+    command, expected = example.split("\n", 1)
+    monkeypatch.chdir(REPO_ROOT)
+    assert hoplint_output(capsys, "explain", *command.split())[1] == expected
