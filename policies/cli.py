@@ -1,8 +1,16 @@
-"""The `hoplint` command: explain the ALB -> ECS paths of templates, and locate the installed adapters."""
+"""The `hoplint` command: explain the ALB -> ECS paths of templates, and locate the installed adapters.
+
+The one place the engine's side reaches into an adapter: a Terraform configuration is read through checkov's
+rendered graph, which the engine never imports. For a directory holding .tf files, and only then, the
+command imports the checkov adapter's custom_checks/checkov/hoplint_terraform_directory.py (installed as
+hoplint_adapters.checkov.hoplint_terraform_directory), which imports checkov; without checkov the command
+says so and exits 2. Nothing else here imports an adapter or a tool.
+"""
 
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib.metadata
 import importlib.util
 import json
@@ -19,11 +27,13 @@ from policies.terraform import analyze_terraform_plan_file
 
 EXIT_CLEAN, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 TEMPLATE_SUFFIXES = (".yaml", ".yml", ".json", ".template")
-CLOUDFORMATION, TERRAFORM_PLAN = "cloudformation", "terraform plan"
+CLOUDFORMATION, TERRAFORM_PLAN, TERRAFORM_CONFIGURATION = "cloudformation", "terraform plan", "terraform"
+TERRAFORM_SUFFIXES = (".tf",)  # what checkov's Terraform runner reads (it skips .tf.json)
 # Directory names a walk never enters: tool caches and vendored code hold no templates of the project.
 SKIPPED_DIRECTORIES = {"node_modules", "__pycache__", "venv"}
 ADAPTER_PACKAGE = "hoplint_adapters"  # custom_checks/, installed under this name (setup.cfg)
 ADAPTER_DIRECTORIES = {"checkov-dir": "checkov", "cfn-lint-dir": "cfn_lint"}
+TERRAFORM_READER = "hoplint_terraform_directory"  # in the checkov adapter: Terraform directory -> analyses
 
 DESCRIPTION = """\
 hoplint proves, before deploy, that every hop of
@@ -36,6 +46,7 @@ EXAMPLES = """\
 examples:
   hoplint explain template.yaml               every path, each gate marked pass/FAIL/unknown
   hoplint explain infra/ --format mermaid     a flowchart for a pull request comment
+  hoplint explain terraform/                  every root module of a Terraform configuration (needs checkov)
   checkov -d infra --external-checks-dir "$(hoplint checkov-dir)"
   cfn-lint --append-rules hoplint_adapters.cfn_lint -- template.yaml"""
 
@@ -54,7 +65,8 @@ with the gates traffic passes (ALB SG in, ALB SG out, task SG in, health check) 
 node, marked pass, FAIL, unknown, or n/a (no rule applies), with the reason hoplint found.
 
 A TEMPLATE is a CloudFormation template (YAML or JSON), a Terraform JSON plan (terraform show -json),
-or a directory: every template under it is explained, other files are skipped."""
+or a directory: every template and plan under it is explained, and every Terraform root module (read
+through checkov, which must be installed); other files are skipped."""
 
 
 class UsageError(Exception):
@@ -133,39 +145,85 @@ def _use_color(choice: str) -> bool:
 
 
 def _analyses(targets: list) -> Iterator[tuple]:
-    """(path, analysis) of every named file, and of every template under every named directory."""
+    """(path, analysis) of every named file, and of every template and Terraform root module under every named
+    directory."""
     for target in map(Path, targets):
         if target.is_dir():
             yield from _analyses_in_directory(target)
         elif target.is_file():
+            if target.name.endswith(TERRAFORM_SUFFIXES):
+                raise UsageError(f"{target}: a Terraform file: explain its directory, {target.parent}")
             yield target, _analysis(target, _kind(target))
         else:
             raise UsageError(f"{target}: no such file or directory")
 
 
 def _analyses_in_directory(directory: Path) -> Iterator[tuple]:
-    found = False
-    terraform_modules = set()
+    """In walk order: templates and plans, and each Terraform root module where its directory is."""
+    entries = []  # (path, kind); a directory with Terraform files once, at its first one
+    terraform_directories: dict = {}
     for root, subdirectories, files in os.walk(directory):
         subdirectories[:] = sorted(d for d in subdirectories if not d.startswith(".") and d not in SKIPPED_DIRECTORIES)
         for name in sorted(files):
             path = Path(root) / name
-            if path.suffix == ".tf":
-                terraform_modules.add(path.parent)
+            if name.endswith(TERRAFORM_SUFFIXES):
+                if path.parent not in terraform_directories:
+                    terraform_directories[path.parent] = True
+                    entries.append((path.parent, TERRAFORM_CONFIGURATION))
             elif path.suffix in TEMPLATE_SUFFIXES:
                 kind = _kind(path)
                 if kind is not None:
-                    found = True
-                    yield path, _analysis(path, kind)
-    # Reading a Terraform configuration takes checkov's rendered graph, which the engine does not import.
-    # Once an entry point analyses a configuration directory, yield its analyses here instead of skipping.
-    skipped = (f"Terraform configurations ({', '.join(map(str, sorted(terraform_modules)))}) cannot be explained "
-               f"yet: explain their plan (terraform show -json tfplan > tfplan.json)") if terraform_modules else ""
+                    entries.append((path, kind))
+    roots = _terraform_analyses(directory, terraform_directories) if terraform_directories else {}
+    found = False
+    for path, kind in entries:
+        if kind != TERRAFORM_CONFIGURATION:
+            found = True
+            yield path, _analysis(path, kind)
+        elif path in roots:  # a local module's directory, or one without resources, is no root to explain
+            found = True
+            yield path, roots[path]
     if not found:
-        raise UsageError(f"{directory}: no CloudFormation template or Terraform plan in it" +
-                         (f"; {skipped}" if skipped else ""))
-    if skipped:
-        print(f"hoplint: note: {directory}: skipped {skipped}", file=sys.stderr)
+        raise UsageError(f"{directory}: no CloudFormation template, Terraform plan or Terraform resource in it")
+
+
+def _terraform_analyses(directory: Path, terraform_directories: dict) -> dict:
+    """Directory of each Terraform root module under `directory` (as the walk names it) -> its Analysis."""
+    reader = terraform_directory_reader()
+    try:
+        analyses = reader.analyze_terraform_directory(str(directory))
+    except ModuleNotFoundError as error:
+        if (error.name or "").split(".")[0] != "checkov":
+            raise
+        raise UsageError(
+            f"{directory}: reading its Terraform configurations takes checkov, which is not installed: "
+            f"pip install 'hoplint[checkov]' (or explain their plan: terraform show -json tfplan > tfplan.json)"
+        ) from None
+    except Exception as error:  # checkov failed on the configuration: an input that cannot be analysed
+        raise UsageError(f"{directory}: checkov could not read its Terraform configurations: {error}") from error
+    base = os.path.abspath(directory)
+    # checkov names each root by its absolute directory, and walks hidden directories the walk here skips.
+    named = {Path(directory) / os.path.relpath(root, base): analysis for root, analysis in analyses.items()}
+    return {path: analysis for path, analysis in named.items() if path in terraform_directories}
+
+
+@functools.lru_cache(maxsize=None)
+def terraform_directory_reader():
+    """The checkov adapter's module that reads Terraform directories (see the module docstring): the
+    installed one, else the one of this source checkout."""
+    name = f"{ADAPTER_PACKAGE}.checkov.{TERRAFORM_READER}"
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as error:
+        if error.name not in (ADAPTER_PACKAGE, f"{ADAPTER_PACKAGE}.checkov", name):
+            raise
+    path = Path(__file__).resolve().parents[1] / "custom_checks" / "checkov" / f"{TERRAFORM_READER}.py"
+    if not path.is_file():
+        raise UsageError(f"hoplint's checkov adapter is not installed (looked for {name} and {path})")
+    spec = importlib.util.spec_from_file_location(TERRAFORM_READER, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _analysis(path: Path, kind: str | None) -> Analysis:

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 from pathlib import Path
+
+from policies.cli import terraform_directory_reader
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FIXTURES_DIR = REPO_ROOT / "fixtures" / "terraform"
 EXPECTED_FILE = FIXTURES_DIR / "expected.json"
-CHECKOV_ENV = {"CKV_SKIP_PACKAGE_UPDATE_CHECK": "true", "BC_SKIP_MAPPING": "TRUE"}
+CHECKOV_ENV = {"CKV_SKIP_PACKAGE_UPDATE_CHECK": "true", "BC_SKIP_MAPPING": "TRUE"}  # for checkov run as a command
 
 
 def load_expected() -> dict:
@@ -45,16 +46,6 @@ def expected_findings(fixture: str) -> list:
 @functools.cache
 def graph_resources(fixture: str) -> tuple:
     """The resource dicts of a configuration fixture, extracted from checkov's rendered graph the way the
-    checkov adapter does: checkov's own Terraform runner builds the graph in this process."""
-    for name, value in CHECKOV_ENV.items():
-        os.environ.setdefault(name, value)
-    from checkov.runner_filter import RunnerFilter
-    from checkov.terraform.runner import Runner
-
-    from policies.terraform import resources_from_graph
-
-    runner = Runner()  # a fresh runner: checkov's runners keep the graph of their previous run
-    runner.run(root_folder=str(FIXTURES_DIR / fixture),
-               runner_filter=RunnerFilter(framework=["terraform"], checks=["CKV_HOP_NOTHING"]))
-    graph = runner.all_graphs[0][0]
-    return tuple(resources_from_graph(graph.nodes(), graph.weighted_edge_list()))
+    checkov adapter does, by the code `hoplint explain` reads Terraform directories with
+    (custom_checks/checkov/hoplint_terraform_directory.py): checkov's own Terraform runner, in this process."""
+    return tuple(terraform_directory_reader().terraform_resources(str(FIXTURES_DIR / fixture)))

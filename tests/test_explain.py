@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import shutil
 import subprocess
 import sys
 
@@ -18,7 +19,7 @@ import pytest
 import mermaid_flowchart
 from oracle import FIXTURES_DIR, REPO_ROOT, fixture_templates, load_expected
 from policies import Verdict, analyze_file
-from policies.cli import EXIT_CLEAN, EXIT_FAILED, EXIT_USAGE, adapter_directory, main
+from policies.cli import EXIT_CLEAN, EXIT_FAILED, EXIT_USAGE, adapter_directory, main, terraform_directory_reader
 from policies.explain import ALB_SG_IN, ALB_SG_OUT, HEALTH_CHECK, TASK_SG_IN, explain
 
 GOOD, BAD = FIXTURES_DIR / "good", FIXTURES_DIR / "bad"
@@ -234,7 +235,7 @@ def test_exit_codes(capsys, tmp_path):
     code, _, err = hoplint_output(capsys, "explain", str(not_a_template), str(WRONG_TASK_PORT))
     assert code == EXIT_USAGE and "not a CloudFormation template" in err
     code, _, err = hoplint_output(capsys, "explain", str(tmp_path))
-    assert code == EXIT_USAGE and "no CloudFormation template or Terraform plan" in err
+    assert code == EXIT_USAGE and "no CloudFormation template, Terraform plan or Terraform resource" in err
 
     with pytest.raises(SystemExit) as usage:
         main(["explain"])
@@ -251,16 +252,6 @@ def test_directories_are_walked_and_other_files_skipped(capsys, tmp_path):
     code, out, err = hoplint_output(capsys, "explain", "--format", "json", str(tmp_path))
     assert (code, err) == (EXIT_FAILED, "")
     assert [t["source"] for t in json.loads(out)["templates"]] == [str(tmp_path / "infra" / "app.yaml")]
-
-
-def test_terraform_configurations_are_not_explained_yet(capsys, tmp_path):
-    (tmp_path / "network").mkdir()
-    (tmp_path / "network" / "main.tf").write_text('resource "aws_lb" "web" {}\n')
-    code, _, err = hoplint_output(capsys, "explain", str(tmp_path))
-    assert code == EXIT_USAGE and "terraform show -json" in err
-    (tmp_path / "app.yaml").write_bytes(WRONG_TASK_PORT.read_bytes())
-    code, _, err = hoplint_output(capsys, "explain", str(tmp_path))
-    assert code == EXIT_FAILED and f"skipped Terraform configurations ({tmp_path / 'network'})" in err
 
 
 def test_help_names_the_commands_formats_and_exit_codes():
@@ -299,3 +290,167 @@ def test_readme_example_is_what_explain_prints(capsys, monkeypatch):
     command, expected = example.split("\n", 1)
     monkeypatch.chdir(REPO_ROOT)
     assert hoplint_output(capsys, "explain", *command.split())[1] == expected
+
+
+# Terraform configurations: read through checkov's rendered graph, as the checkov adapter reads them
+
+TERRAFORM_FIXTURES = REPO_ROOT / "fixtures" / "terraform"
+TERRAFORM_GOOD = "fixtures/terraform/good/plain-http"
+TERRAFORM_BAD = "fixtures/terraform/bad/HOP303-task-sg-allows-wrong-port"
+TERRAFORM_PATH = ("client (internet) -> listener aws_lb_listener.http HTTP:80 -> target group aws_lb_target_group.app "
+                  "HTTP:8080 (ip) -> service aws_ecs_service.app / container app:8080")
+# Root module (as named on the command line) -> (exit code, verdicts of its one path's gates, in GATES order).
+TERRAFORM_GATES = {
+    TERRAFORM_GOOD: (EXIT_CLEAN, (PASSED, PASSED, PASSED, PASSED)),
+    TERRAFORM_BAD: (EXIT_FAILED, (PASSED, PASSED, FAILED, PASSED)),
+    "fixtures/terraform/unknown/dynamic-ingress-blocks": (EXIT_CLEAN, (PASSED, PASSED, UNKNOWN, PASSED)),
+}
+STATUS_WORD = {PASSED: "pass", FAILED: "FAIL", UNKNOWN: "unknown"}
+
+
+def text_gate_statuses(out: str) -> list:
+    """Per path of text output, in order: {gate: [status of each of its rows]}."""
+    paths: list = []
+    for line in out.splitlines():
+        if line.startswith("  client "):
+            paths.append({})
+        elif line.startswith("    ") and paths:
+            status, rest = line.split(None, 1)
+            for gate in GATES:
+                if rest.startswith(gate + " "):
+                    paths[-1].setdefault(gate, []).append(status)
+    return paths
+
+
+def copy_terraform(fixture: str, destination) -> None:
+    shutil.copytree(REPO_ROOT / fixture, destination)
+
+
+@pytest.mark.parametrize("fixture", sorted(TERRAFORM_GATES))
+def test_terraform_configuration_in_text(capsys, monkeypatch, fixture):
+    monkeypatch.chdir(REPO_ROOT)
+    exit_code, verdicts = TERRAFORM_GATES[fixture]
+    code, out, err = hoplint_output(capsys, "explain", fixture)
+    assert (code, err) == (exit_code, "")  # checkov's logging and progress bar stay quiet
+    assert out.splitlines()[:2] == [fixture, f"  {TERRAFORM_PATH}"]
+    assert text_gate_statuses(out) == [{gate: [STATUS_WORD[verdict]] for gate, verdict in zip(GATES, verdicts)}]
+    failed = sum(verdict is FAILED for verdict in verdicts)
+    unknown = not failed and UNKNOWN in verdicts
+    assert out.rstrip().endswith(f"1 template, 1 path: {failed} failed, {int(unknown)} unknown, "
+                                 f"{int(not failed and not unknown)} passed")
+
+
+def test_terraform_configuration_names_the_rule_to_change_by_address(capsys, monkeypatch):
+    monkeypatch.chdir(REPO_ROOT)
+    out = hoplint_output(capsys, "explain", TERRAFORM_BAD)[1]
+    assert ("    FAIL     task SG in    HOP303  task SG aws_security_group.app allows tcp/80 from "
+            "aws_security_group.alb, but the target port is 8080\n") in out
+
+
+@pytest.mark.parametrize("fixture", sorted(TERRAFORM_GATES))
+def test_terraform_configuration_in_json(capsys, monkeypatch, fixture):
+    monkeypatch.chdir(REPO_ROOT)
+    exit_code, verdicts = TERRAFORM_GATES[fixture]
+    code, out, err = hoplint_output(capsys, "explain", "--format", "json", fixture)
+    assert (code, err) == (exit_code, "")
+    (template,) = json.loads(out)["templates"]
+    assert (template["source"], template["problems"]) == (fixture, [])
+    (path,) = template["paths"]
+    assert path["label"] == TERRAFORM_PATH
+    assert [(gate["gate"], gate["verdict"]) for gate in path["gates"]] == [
+        (gate, verdict.value) for gate, verdict in zip(GATES, verdicts)]
+    if fixture == TERRAFORM_BAD:
+        (failed,) = [f for gate in path["gates"] for f in gate["findings"] if f["verdict"] == "FAILED"]
+        assert (failed["rule"], failed["resource"], failed["line"]) == ("HOP303", "aws_ecs_service.app", None)
+        assert failed["path"] == ["aws_vpc_security_group_ingress_rule.app_from_alb", "from_port"]
+
+
+@pytest.mark.parametrize("fixture", sorted(TERRAFORM_GATES))
+def test_terraform_configuration_in_mermaid(capsys, monkeypatch, fixture):
+    monkeypatch.chdir(REPO_ROOT)
+    exit_code, verdicts = TERRAFORM_GATES[fixture]
+    code, out, err = hoplint_output(capsys, "explain", "--format", "mermaid", fixture)
+    assert (code, err) == (exit_code, "")
+    chart = mermaid_flowchart.parse(out)
+    assert list(chart.subgraphs.values()) == [fixture]
+    labels = {text: node for node, (shape, text) in chart.nodes_in("t1").items() if shape != "flag"}
+    client, listener, group, service = (labels[label] for label in TERRAFORM_PATH.split(" -> "))
+    links = {(source, target): text for source, _, text, target in chart.links}
+    words = [f"{gate}: {STATUS_WORD[verdict]}" for gate, verdict in zip(GATES, verdicts)]
+    assert links[client, listener] == words[0]
+    assert links[group, service] == "\n".join(words[1:])
+    failed_links = [chart.links[index][::3] for index in chart.styled_links]  # (source, target)
+    assert failed_links == ([(group, service)] if FAILED in verdicts else [])
+
+
+def test_a_directory_of_cloudformation_templates_and_terraform_root_modules(capsys, tmp_path):
+    (tmp_path / "cloudformation").mkdir()
+    shutil.copyfile(GOOD / "https-redirect.yaml", tmp_path / "cloudformation" / "app.yaml")
+    copy_terraform(TERRAFORM_BAD, tmp_path / "terraform" / "broken")
+    copy_terraform("fixtures/terraform/good/local-module", tmp_path / "terraform" / "billing")
+    copy_terraform(TERRAFORM_BAD, tmp_path / ".hidden")  # skipped, like a hidden template
+    (tmp_path / "terraform" / "variables-only").mkdir()
+    (tmp_path / "terraform" / "variables-only" / "variables.tf").write_text('variable "region" {}\n')
+    code, out, err = hoplint_output(capsys, "explain", "--format", "json", str(tmp_path))
+    assert (code, err) == (EXIT_FAILED, "")
+    templates = json.loads(out)["templates"]
+    # In walk order; the local module (billing/modules/service) is part of its root, no root of its own.
+    assert [(t["source"], [path["verdict"] for path in t["paths"]]) for t in templates] == [
+        (str(tmp_path / "cloudformation" / "app.yaml"), ["PASSED"]),
+        (str(tmp_path / "terraform" / "billing"), ["PASSED"]),
+        (str(tmp_path / "terraform" / "broken"), ["FAILED"]),
+    ]
+    shutil.rmtree(tmp_path / "terraform" / "broken")
+    assert hoplint_output(capsys, "explain", str(tmp_path))[0] == EXIT_CLEAN
+
+
+def test_terraform_without_checkov_says_what_to_install(capsys, monkeypatch, tmp_path):
+    for name in [name for name in sys.modules if name == "checkov" or name.startswith("checkov.")] + ["checkov"]:
+        monkeypatch.setitem(sys.modules, name, None)  # import checkov -> ModuleNotFoundError
+    copy_terraform(TERRAFORM_GOOD, tmp_path / "network")
+    shutil.copyfile(WRONG_TASK_PORT, tmp_path / "app.yaml")
+    code, out, err = hoplint_output(capsys, "explain", str(tmp_path))
+    assert (code, out) == (EXIT_USAGE, "")
+    assert err == (f"hoplint: error: {tmp_path}: reading its Terraform configurations takes checkov, which is not "
+                   "installed: pip install 'hoplint[checkov]' (or explain their plan: terraform show -json tfplan "
+                   "> tfplan.json)\n")
+    # Without Terraform files checkov is never imported.
+    (tmp_path / "network" / "main.tf").unlink()
+    assert hoplint_output(capsys, "explain", str(tmp_path))[0] == EXIT_FAILED
+
+
+def test_terraform_that_cannot_be_read(capsys, tmp_path):
+    copy_terraform(TERRAFORM_GOOD, tmp_path / "network")
+    (tmp_path / "network" / "broken.tf").write_text('resource "aws_lb" "web" {\n')
+    code, out, err = hoplint_output(capsys, "explain", str(tmp_path))
+    assert code == EXIT_USAGE
+    assert err == f"hoplint: error: {tmp_path / 'network' / 'broken.tf'}: checkov cannot parse this Terraform file\n"
+    assert out.rstrip().endswith("0 templates, 0 paths: 0 failed, 0 unknown, 0 passed")
+    code, out, err = hoplint_output(capsys, "explain", str(tmp_path / "network" / "main.tf"))
+    assert (code, out) == (EXIT_USAGE, "")
+    assert err == f"hoplint: error: {tmp_path / 'network' / 'main.tf'}: a Terraform file: explain its directory, " \
+                  f"{tmp_path / 'network'}\n"
+
+
+def test_terraform_is_read_by_the_installed_adapter_in_a_process_of_its_own(tmp_path):
+    """As installed (hoplint_adapters, here a link to custom_checks/), in a process where nothing else
+    configured logging: checkov's warnings would reach stderr."""
+    (tmp_path / "hoplint_adapters").symlink_to(REPO_ROOT / "custom_checks", target_is_directory=True)
+    environment = cli_environment(PYTHONPATH=os.pathsep.join((str(tmp_path), str(REPO_ROOT))))
+    for variable in ("CKV_SKIP_PACKAGE_UPDATE_CHECK", "BC_SKIP_MAPPING"):
+        environment.pop(variable, None)  # the reader sets them itself
+    script = ("import sys; from policies.cli import main, terraform_directory_reader; code = main(sys.argv[1:]); "
+              "print(terraform_directory_reader().__name__); sys.exit(code)")
+    process = subprocess.run([sys.executable, "-c", script, "explain", TERRAFORM_BAD], cwd=REPO_ROOT,
+                             env=environment, capture_output=True, text=True, timeout=300, check=False)
+    assert (process.returncode, process.stderr) == (EXIT_FAILED, "")
+    assert process.stdout.startswith(f"{TERRAFORM_BAD}\n  {TERRAFORM_PATH}\n")
+    assert process.stdout.endswith("1 template, 1 path: 1 failed, 0 unknown, 0 passed\n"
+                                   "hoplint_adapters.checkov.hoplint_terraform_directory\n")
+
+
+def test_the_reader_is_the_checkov_adapters_file():
+    """Installed or not (then the CLI loads the file of the checkout), one file reads Terraform directories."""
+    reader = terraform_directory_reader()
+    assert reader.__file__ == str(adapter_directory("checkov") / "hoplint_terraform_directory.py")
+
