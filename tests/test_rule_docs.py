@@ -1,4 +1,9 @@
-"""The rule docs: one per catalog rule, in ruff's layout, naming the rule's ids, with examples that hold together."""
+"""The rule docs: one per catalog rule, in ruff's layout, naming the rule's ids, with examples that hold together.
+
+Each section "## Example" and "## How to fix" shows CloudFormation first, then Terraform in a "### Terraform"
+subsection. The Terraform examples are judged the way the checkov adapter judges a directory: through the graph
+checkov's own Terraform runner renders, built once for every doc's example and fixed example together.
+"""
 
 from __future__ import annotations
 
@@ -10,18 +15,27 @@ import pytest
 from policies import Verdict, analyze_document, analyze_file
 from policies.catalog import RULES
 from policies.cloudformation.loader import load_template_text
+from policies.terraform import analyze_terraform_roots
+from terraform_fixtures import graph_resources
 
 DOCS_DIR = Path(__file__).resolve().parent.parent / "docs" / "rules"
 INDEX = DOCS_DIR / "README.md"
 SECTIONS = ("## What it does", "## Why it matters", "## Example", "## How to fix", "## Suppressing")
 
 YAML_BLOCK = re.compile(r"^```yaml\n(.*?)^```", re.S | re.M)
+HCL_BLOCK = re.compile(r"^```hcl\n(.*?)^```", re.S | re.M)
+TERRAFORM = "### Terraform"
+RESOURCE_HEADER = re.compile(r'^resource "(\w+)" "(\w+)" \{$', re.M)
 CHECKOV_ID = re.compile(r"\bCKV_HOP_\d{3}\b")
 CFN_LINT_ID = re.compile(r"\b[EW]9\d{3}\b")
 CFN_LINT_MATCH = re.compile(r"^([EW]9\d{3}) (.*)\ntemplate\.yaml:(\d+):(\d+)$", re.M)
 CHECKOV_DETAILS = re.compile(r"^\tDetails: (.*)$", re.M)
 CHECKOV_RECORD = re.compile(
     r'^Check: (\S+): "(.*)"\n\tFAILED for resource: (\S+)\.(\w+)\n(?:\t(?!File:).*\n)*\tFile: /template\.yaml:(\d+)-(\d+)$',
+    re.M,
+)
+CHECKOV_TERRAFORM_RECORD = re.compile(
+    r'^Check: (\S+): "(.*)"\n\tFAILED for resource: (\w+)\.(\w+)\n(?:\t(?!File:).*\n)*\tFile: /main\.tf:(\d+)-(\d+)$',
     re.M,
 )
 
@@ -43,6 +57,64 @@ def section(text: str, heading: str) -> str:
     """The body of one `## ` section."""
     body = text.split(heading + "\n", 1)[1]
     return body.split("\n## ", 1)[0]
+
+
+def split_terraform(body: str) -> tuple:
+    """(CloudFormation part, Terraform part) of a section body; the Terraform part is its "### Terraform" subsection."""
+    cloudformation, _, terraform = body.partition(f"\n{TERRAFORM}\n")
+    return cloudformation, terraform
+
+
+def terraform_snippets(text: str, heading: str) -> list:
+    """The ```hcl blocks of the Terraform part of one section; none if the doc lacks the section."""
+    return HCL_BLOCK.findall(split_terraform(section(text, heading))[1]) if f"\n{heading}\n" in text else []
+
+
+def hcl_resources(configuration: str) -> dict:
+    """(type, name) -> (start, end) offsets of each `resource "type" "name" {` block; its end by counting braces."""
+    spans = {}
+    for header in RESOURCE_HEADER.finditer(configuration):
+        depth = 0
+        for end in range(header.end() - 1, len(configuration)):
+            depth += {"{": 1, "}": -1}.get(configuration[end], 0)
+            if depth == 0:
+                break
+        assert depth == 0, f"resource {header.group(1)}.{header.group(2)} is not closed"
+        spans[header.groups()] = (header.start(), end + 1)
+    return spans
+
+
+def with_fix(configuration: str, fix: str) -> str:
+    """The configuration with each resource block of the fix replacing the block of that type and name, or added."""
+    for key, (start, end) in hcl_resources(fix).items():
+        spans = hcl_resources(configuration)
+        if key in spans:
+            configuration = configuration[: spans[key][0]] + fix[start:end] + configuration[spans[key][1] :]
+        else:
+            configuration = f"{configuration.rstrip()}\n\n{fix[start:end]}\n"
+    return configuration
+
+
+@pytest.fixture(scope="module")
+def terraform_analyses(tmp_path_factory) -> dict:
+    """"HOPnnn/example" and "HOPnnn/fixed" -> the Analysis of that doc's Terraform example, and of the example with
+    the fix applied, each written as main.tf of its own root module. checkov renders all of them in one graph."""
+    root = tmp_path_factory.mktemp("terraform_docs").resolve()
+    for rule_id in RULES:
+        path = DOCS_DIR / f"{rule_id}.md"
+        text = path.read_text(encoding="utf-8") if path.is_file() else ""
+        examples = terraform_snippets(text, "## Example")
+        if not examples:
+            continue  # test_terraform_example_output_is_what_the_pack_says_on_its_configuration says so
+        fixed = examples[0]
+        for fix in terraform_snippets(text, "## How to fix"):
+            fixed = with_fix(fixed, fix)
+        for name, configuration in (("example", examples[0]), ("fixed", fixed)):
+            (root / rule_id / name).mkdir(parents=True)
+            (root / rule_id / name / "main.tf").write_text(configuration)
+    # graph_resources takes a directory under fixtures/terraform; an absolute path joins to itself.
+    analyses = analyze_terraform_roots(graph_resources(str(root)))
+    return {Path(directory).relative_to(root).as_posix(): analysis for directory, analysis in analyses.items()}
 
 
 def resource_spans(snippet: str) -> dict:
@@ -98,7 +170,7 @@ def test_yaml_snippets_parse_as_templates(rule):
 
 @pytest.mark.parametrize("rule", RULES.values(), ids=lambda rule: rule.id)
 def test_example_output_is_what_the_pack_says_on_its_snippet(rule, tmp_path):
-    example = section(doc_text(rule.id), "## Example")
+    example = split_terraform(section(doc_text(rule.id), "## Example"))[0]
     snippet = YAML_BLOCK.findall(example)[0]
     lines = snippet.splitlines()
     resources = load_snippet(snippet)["Resources"]
@@ -148,3 +220,49 @@ def test_index_lists_every_rule_with_its_ids():
         [r.id, r.checkov_id, r.cfn_lint_id, r.severity, r.title, f"[{r.id}]({r.id}.md)"] for r in RULES.values()
     ]
     assert rows == expected
+
+
+@pytest.mark.parametrize("rule", RULES.values(), ids=lambda rule: rule.id)
+def test_terraform_example_output_is_what_the_pack_says_on_its_configuration(rule, terraform_analyses):
+    example = split_terraform(section(doc_text(rule.id), "## Example"))[1]
+    configurations = HCL_BLOCK.findall(example)
+    assert len(configurations) == 1, f"{rule.id}: no single hcl configuration under {TERRAFORM} in ## Example"
+    configuration = configurations[0]
+    analysis = terraform_analyses.get(f"{rule.id}/example")
+    assert analysis is not None, f"{rule.id}: checkov renders no resource of the Terraform example"
+    assert analysis.problems == []
+    failed = {(f.resource, f.message) for f in analysis.for_rule(rule.id) if f.verdict is Verdict.FAILED}
+
+    record = CHECKOV_TERRAFORM_RECORD.search(example)
+    assert record, f"{rule.id}: no checkov record for main.tf"
+    checkov_id, title, resource_type, name, first, last = record.groups()
+    assert (checkov_id, title) == (rule.checkov_id, rule.title)
+    assert resource_type in rule.terraform_types()
+    start, end = hcl_resources(configuration)[(resource_type, name)]
+    assert (configuration.count("\n", 0, start) + 1, configuration.count("\n", 0, end) + 1) == (int(first), int(last))
+    (details,) = CHECKOV_DETAILS.findall(example)
+    assert (f"{resource_type}.{name}", details) in failed, f"{rule.id}: the engine says {failed}"
+
+
+@pytest.mark.parametrize("rule", RULES.values(), ids=lambda rule: rule.id)
+def test_terraform_fix_makes_the_example_pass(rule, terraform_analyses):
+    fixes = terraform_snippets(doc_text(rule.id), "## How to fix")
+    assert fixes, f"{rule.id}: no hcl snippet under {TERRAFORM} in ## How to fix"
+    assert all(hcl_resources(fix) for fix in fixes), f"{rule.id}: a fix without resource blocks"
+    analysis = terraform_analyses.get(f"{rule.id}/fixed")
+    assert analysis is not None, f"{rule.id}: checkov renders no resource of the fixed Terraform example"
+    assert analysis.problems == []
+    assert Verdict.FAILED not in {finding.verdict for finding in analysis.for_rule(rule.id)}
+
+
+@pytest.mark.parametrize("rule", RULES.values(), ids=lambda rule: rule.id)
+def test_terraform_skip_comment_sits_in_the_reported_resource(rule):
+    text = doc_text(rule.id)
+    reported = CHECKOV_TERRAFORM_RECORD.search(split_terraform(section(text, "## Example"))[1])
+    assert reported, f"{rule.id}: no checkov record for main.tf"
+    skips = [snippet for snippet in HCL_BLOCK.findall(section(text, "## Suppressing"))
+             if f"  #checkov:skip={rule.checkov_id}:" in snippet]
+    assert skips, f"{rule.id}: no Terraform skip comment under ## Suppressing"
+    for skip in skips:
+        header = RESOURCE_HEADER.match(skip)
+        assert header and header.groups() == reported.group(3, 4), f"{rule.id}: skip outside {reported.group(3, 4)}"
