@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import threading
 from collections import OrderedDict
@@ -22,18 +23,30 @@ class Analysis:
     problems: list = field(default_factory=list)
     # The deployments judged (policies.evaluate.Deployment: condition values and topology), for reports.
     deployments: list = field(default_factory=list)
+    # Findings by (rule, resource) and how many findings it covers; rebuilt when findings were added.
+    _by_subject: tuple = field(default=(-1, None), init=False, repr=False, compare=False)
 
     def for_rule(self, rule_id: str) -> list:
         return [f for f in self.findings if f.rule_id == rule_id]
 
     def for_resource(self, rule_id: str, resource: str) -> list:
-        return [f for f in self.findings if f.rule_id == rule_id and f.resource == resource]
+        # checkov asks once per check and resource: scanning every finding each time would make a run
+        # quadratic in the template's size.
+        indexed, by_subject = self._by_subject
+        if indexed != len(self.findings):
+            by_subject = {}
+            for finding in self.findings:
+                by_subject.setdefault((finding.rule_id, finding.resource), []).append(finding)
+            self._by_subject = (len(self.findings), by_subject)
+        return list(by_subject.get((rule_id, resource), ()))
 
     def verdict(self, rule_id: str, resource: str) -> tuple:
         """(verdict, findings) of one rule on one resource; verdict None when the rule does not apply."""
         findings = self.for_resource(rule_id, resource)
         return worst_verdict(f.verdict for f in findings), findings
 
+
+logger = logging.getLogger(__name__)
 
 BUILD_COUNT = 0  # analyses built in this process; tests assert each template is built once
 # Both tools finish one template before the next, so a few recent templates are all a run needs;
@@ -58,16 +71,39 @@ def _cached(key: Any, build: Callable[[], Analysis], anchor: Any = None) -> Anal
         return hit[1]
 
 
+def _reported(source: str, build: Callable[[], Analysis]) -> Callable[[], Analysis]:
+    """`build`, turning any exception into a problem of the template: the host tool must keep running."""
+
+    def build_or_report() -> Analysis:
+        try:
+            return build()
+        except Exception as error:  # noqa: BLE001 - whatever the template does to the engine
+            logger.debug("hoplint could not analyse %s", source, exc_info=True)
+            return Analysis(source=source, problems=[
+                f"{source}: hoplint could not analyse it ({type(error).__name__}: {error})"])
+
+    return build_or_report
+
+
+# CloudFormation takes templates of up to 1 MB: a file ten times larger is no template, refused unread.
+MAX_TEMPLATE_BYTES = 10_000_000
+
+
 def analyze_file(path: str) -> Analysis:
-    """Analyse a CloudFormation template file (YAML or JSON), keeping line numbers for every finding."""
+    """Analyse a CloudFormation template file (YAML or JSON), keeping line numbers for every finding.
+
+    Never raises: a file that cannot be read or judged is an Analysis whose `problems` say why.
+    """
     from policies.cloudformation.loader import load_template_text
     from policies.cloudformation.rules_runner import analyze_cloudformation
 
     try:
         with open(path, "rb") as handle:
-            raw = handle.read()
+            raw = handle.read(MAX_TEMPLATE_BYTES + 1)
     except OSError as error:
-        return Analysis(source=path, problems=[f"cannot read {path}: {error.strerror}"])
+        return Analysis(source=path, problems=[f"cannot read {path}: {error.strerror or error}"])
+    if len(raw) > MAX_TEMPLATE_BYTES:
+        return Analysis(source=path, problems=[f"{path}: larger than {MAX_TEMPLATE_BYTES} bytes, not analysed"])
     key = ("file", os.path.abspath(path), hashlib.sha256(raw).hexdigest())
 
     def build() -> Analysis:
@@ -76,16 +112,19 @@ def analyze_file(path: str) -> Analysis:
             return Analysis(source=path, problems=[problem])
         return analyze_cloudformation(document, path, line_of)
 
-    return _cached(key, build)
+    return _cached(key, _reported(path, build))
 
 
 def analyze_document(document: dict, source: str, line_of: Callable | None = None) -> Analysis:
-    """Analyse an already parsed CloudFormation template (e.g. cfn-lint's), cached per document object."""
+    """Analyse an already parsed CloudFormation template (e.g. cfn-lint's), cached per document object.
+
+    Never raises: a document that cannot be judged is an Analysis whose `problems` say why.
+    """
     from policies.cloudformation.rules_runner import analyze_cloudformation
 
     return _cached(
         ("document", source, id(document)),
-        lambda: analyze_cloudformation(document, source, line_of),
+        _reported(source, lambda: analyze_cloudformation(document, source, line_of)),
         anchor=document,
     )
 

@@ -228,6 +228,72 @@ _RULES = (
         "Replace the 0.0.0.0/0 or ::/0 source with the load balancer's security group.",
         (SERVICE,),
     ),
+    Rule(
+        "HOP401",
+        "Ensure a blue/green alternate target group matches its primary's protocol, port, target type and health check",
+        "error",
+        "A blue/green deployment (ECS AdvancedConfiguration or a CodeDeploy target group pair) registers the new "
+        "tasks in the alternate target group and shifts traffic to it. If it differs from the primary in protocol, "
+        "port, target type or health check, the new tasks are reached or health-checked differently from the ones "
+        "that worked: the deployment fails, or rolls back, only at the moment traffic shifts.",
+        "Give the alternate target group the primary's Protocol, Port, TargetType, HealthCheckProtocol and "
+        "HealthCheckPort.",
+        (TARGET_GROUP,),
+    ),
+    Rule(
+        "HOP402",
+        "Ensure a blue/green test listener port is allowed by the ALB security group ingress",
+        "error",
+        "Before a blue/green deployment shifts production traffic, testers (people, or the deployment's validation "
+        "hooks) reach the new tasks through the test listener. If no ingress rule of the ALB's security groups "
+        "opens its port, every test times out and the deployment cannot be validated.",
+        "Add an ingress rule for the test listener's port (tcp) to one of the load balancer's security groups, "
+        "from where testers come from: their CIDR, prefix list or security group.",
+        (LISTENER,),
+    ),
+    Rule(
+        "HOP501",
+        "Ensure the target group TargetType is instance for bridge and host network mode tasks",
+        "error",
+        "Tasks in bridge or host network mode share their container instance's network interface: ECS "
+        "registers the instance, on the host port, and cannot register them in a target group of type ip. "
+        "The service fails to create.",
+        "Set TargetType: instance on the target group (or remove it: instance is the default).",
+        (TARGET_GROUP,),
+    ),
+    Rule(
+        "HOP502",
+        "Ensure a target group of tasks with dynamic host ports health-checks the traffic port",
+        "error",
+        "In bridge mode a container port mapped with HostPort 0, or without HostPort, gets a host port ECS "
+        "picks from the ephemeral range, a different one for each task. A fixed HealthCheckPort probes a "
+        "port nothing listens on, so every target is marked unhealthy.",
+        "Set HealthCheckPort: traffic-port (or remove it: traffic-port is the default).",
+        (TARGET_GROUP,),
+    ),
+    Rule(
+        "HOP503",
+        "Ensure the container instances' security group ingress allows the host port from the ALB",
+        "error",
+        "Bridge and host mode tasks are reached through their container instance's security groups, those "
+        "of its launch template or launch configuration. They must admit the ALB on the host port: the "
+        "whole ephemeral range 32768-65535 for dynamic host ports, the HostPort (bridge) or ContainerPort "
+        "(host) otherwise. Else requests end in 504 and targets are unhealthy.",
+        "Add an ingress rule for tcp on the host port (32768-65535 for dynamic host ports) to the launch "
+        "template's security group, with the load balancer's security group as source.",
+        (SERVICE,),
+    ),
+    Rule(
+        "HOP504",
+        "Ensure the ALB security group egress allows the host port toward the container instances",
+        "error",
+        "The ALB's outbound connections to bridge and host mode tasks go to their container instance's host "
+        "port. If no egress rule of the ALB's groups allows that port (the ephemeral range 32768-65535 for "
+        "dynamic host ports) toward the instances, requests end in 502/504 and targets are unhealthy.",
+        "Add an egress rule for tcp on the host port (32768-65535 for dynamic host ports) to the load "
+        "balancer's security group, with the container instances' security group as destination.",
+        (SERVICE,),
+    ),
 )
 
 RULES = {rule.id: rule for rule in _RULES}

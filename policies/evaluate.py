@@ -42,11 +42,14 @@ def _merge(outcomes: list, deployments: list, line_of: Callable | None, exhausti
     failing = [(d, r) for d, r in outcomes if r.verdict is Verdict.FAILED]
     unknown = [(d, r) for d, r in outcomes if r.verdict is Verdict.UNKNOWN]
     deployment, result = (failing or unknown or outcomes)[0]
-    verdict, message, conditions = result.verdict, result.message, ()
+    verdict, message, conditions, unreadable = result.verdict, result.message, (), ()
     if failing and len(failing) < len(deployments):
         conditions = _deciding_conditions([d for d, _ in failing], deployments)
         if conditions:
             message += " (when " + ", ".join(f"{name} is {str(value).lower()}" for name, value in conditions) + ")"
+    if verdict is Verdict.UNKNOWN:
+        malformed = {(u.reason, u.path): u for _, r in unknown for u in r.unknowns if u.malformed}
+        unreadable = tuple(malformed.values())
     if verdict is Verdict.PASSED and not exhaustive:
         verdict = Verdict.UNKNOWN
         message += (" (not proved for every deployment: the template has too many independent conditions, "
@@ -61,6 +64,7 @@ def _merge(outcomes: list, deployments: list, line_of: Callable | None, exhausti
         line=line_of(result.path) if line_of else None,
         hop=result.hop,
         conditions=conditions,
+        unreadable=unreadable,
     )
 
 

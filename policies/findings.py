@@ -29,6 +29,9 @@ class Finding:
     line: int | None = None  # 1-based line of `path` in the scanned file
     hop: str = ""  # identifies the hop inside the resource, so verdicts of several hops stay apart
     conditions: tuple = field(default=(), compare=False)  # (condition, bool) pairs of a failing scenario
+    # Of an UNKNOWN verdict: the values the template gets wrong (policies.values.Unknown, malformed, with
+    # their paths) that kept the rule from a verdict. Empty when it waits only for deploy-time values.
+    unreadable: tuple = field(default=(), compare=False)
 
 
 def worst_verdict(verdicts: Iterable[Verdict]) -> Verdict | None:

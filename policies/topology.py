@@ -11,7 +11,7 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
 
-from policies.values import Unknown
+from policies.values import Unknown, malformed, shown
 
 ALL_PROTOCOLS = "all"
 # IP protocol numbers and aliases as templates write them, to the names SgRule.protocol uses.
@@ -53,13 +53,30 @@ class SgRule:
 
     @property
     def label(self) -> str:
+        """e.g. "tcp/8080 from AlbSg"; a part that cannot be read shows as "?" (unknowns() say why)."""
+        protocol, from_port, to_port = (_readable(part) for part in (self.protocol, self.from_port, self.to_port))
+        peer = "?" if isinstance(self.peer.value, Unknown) else self.peer.label
         if self.protocol == ALL_PROTOCOLS:
             ports = "all traffic"
-        elif self.from_port is None or self.from_port == self.to_port:
-            ports = f"{self.protocol}/{'all' if self.from_port is None else self.from_port}"
+        elif self.from_port is None or from_port == to_port:
+            ports = f"{protocol}/{'all' if self.from_port is None else from_port}"
         else:
-            ports = f"{self.protocol}/{self.from_port}-{self.to_port}"
-        return f"{ports} {'from' if self.direction == 'ingress' else 'to'} {self.peer.label}"
+            ports = f"{protocol}/{from_port}-{to_port}"
+        return f"{ports} {'from' if self.direction == 'ingress' else 'to'} {peer}"
+
+    def unknowns(self) -> tuple:
+        """The parts of the rule that cannot be read or are known only at deploy time."""
+        parts = (self.protocol, self.from_port, self.to_port, self.peer.value)
+        return tuple(part for part in parts if isinstance(part, Unknown))
+
+
+def unreadable_rule(group: str, direction: str, why: Unknown, path: tuple) -> SgRule:
+    """Stands for rules that exist but cannot be read: no gate through the group can be proved closed."""
+    return SgRule(group, direction, why, None, None, Peer("unknown", why, path), path, path, path)
+
+
+def _readable(part: Any) -> str:
+    return "?" if isinstance(part, Unknown) else str(part)
 
 
 @dataclass
@@ -171,6 +188,36 @@ class Service:
     security_groups: Any  # SgSet, or None when awsvpc names none
     network_configuration_path: tuple
     addresses: Any  # list of ip_network the tasks live in, or Unknown
+    # Where bridge and host mode tasks run: a list of ContainerInstances (one per Auto Scaling group of the
+    # service's capacity providers), or Unknown when the template does not link the service to them.
+    container_instances: Any = None
+
+
+@dataclass(frozen=True)
+class ContainerInstances:
+    """The EC2 instances of one Auto Scaling group a service's bridge or host mode tasks run on."""
+
+    auto_scaling_group: str  # id of the group in the template
+    security_groups: Any  # SgSet of the launch template or configuration, or None when it names none
+    addresses: Any  # list of ip_network of the group's subnets, or Unknown
+    path: tuple  # the launch template's or configuration's security groups, or where they would be added
+
+
+@dataclass(frozen=True)
+class BlueGreen:
+    """A blue/green deployment of one service: traffic shifts from `primary` to `alternate` through the
+    production listeners, and testers reach the new tasks first through the test listeners.
+
+    ECS native blue/green is a LoadBalancers entry's AdvancedConfiguration; a CodeDeploy deployment group's
+    target group pair swaps roles at every deployment, so its builder records one BlueGreen per direction.
+    """
+
+    service: str  # id of the service deployed
+    primary: str  # id of the target group the service's LoadBalancers entry names
+    alternate: Prop  # target group id, or Unknown
+    production_listeners: tuple  # listener ids, or Unknown
+    test_listeners: tuple  # Prop each: listener id, or Unknown
+    path: tuple
 
 
 @dataclass
@@ -185,6 +232,13 @@ class Topology:
     services: dict = field(default_factory=dict)
     task_definitions: dict = field(default_factory=dict)
     security_groups: dict = field(default_factory=dict)
+    blue_green: list = field(default_factory=list)
+
+    def test_only_listeners(self) -> set:
+        """Listeners only testers use during blue/green deployments: HOP402 judges them, not HOP101."""
+        production = {listener for pair in self.blue_green for listener in pair.production_listeners}
+        tested = {prop.value for pair in self.blue_green for prop in pair.test_listeners}
+        return {listener for listener in tested - production if isinstance(listener, str)}
 
     def forwards_to(self, target_group: str) -> list:
         return self._forward_index("target_group").get(target_group, [])
@@ -208,10 +262,14 @@ class Topology:
 def normalized_protocol(value: Any, missing: str) -> Any:
     """An SgRule protocol from a template's protocol text (None: absent, `missing` says which property)."""
     if value is None:
-        return Unknown(f"the rule has no {missing}")
-    if isinstance(value, str):
-        return IP_PROTOCOL_NAMES.get(value.lower(), value.lower())
-    return value
+        return malformed(f"the rule has no {missing}")
+    if not isinstance(value, str):
+        return value
+    protocol = IP_PROTOCOL_NAMES.get(value.lower(), value.lower())
+    if protocol in IP_PROTOCOL_NAMES.values() or protocol.isdecimal() and int(protocol) <= 255:
+        return protocol
+    # A word that is no protocol may have been meant for tcp: a rule never proved closed by it.
+    return malformed(f"{missing} {shown(value)} is no IP protocol")
 
 
 def normalized_ports(protocol: Any, from_port: Any, to_port: Any, names: tuple) -> tuple:
@@ -225,9 +283,9 @@ def normalized_ports(protocol: Any, from_port: Any, to_port: Any, names: tuple) 
 
 def _port_bound(port: Any, name: str) -> Any:
     if port is None:
-        return Unknown(f"the rule has no {name}")
+        return malformed(f"the rule has no {name}")
     if port == -1:
-        return Unknown(f"{name} -1 is not a tcp/udp port")
+        return malformed(f"{name} -1 is not a tcp/udp port")
     return port
 
 
@@ -235,7 +293,9 @@ def parse_network(value: Any) -> Any:
     """An ip_network from a CIDR string, or Unknown."""
     if isinstance(value, Unknown):
         return value
-    try:
-        return ipaddress.ip_network(str(value), strict=False)
-    except ValueError:
-        return Unknown(f"{value!r} is not a CIDR")
+    if isinstance(value, str):
+        try:
+            return ipaddress.ip_network(value, strict=False)
+        except ValueError:
+            pass
+    return malformed(f"{shown(value)} is not a CIDR")

@@ -24,3 +24,14 @@ def fixture_templates() -> list:
         for path in FIXTURES_DIR.rglob("*")
         if path.suffix in TEMPLATE_SUFFIXES and path != EXPECTED_FILE
     )
+
+
+WIRING_RULES = {"HOP101", "HOP201", "HOP202", "HOP204", "HOP205"}
+# The security-group hops of a path: the tasks' own groups under awsvpc, the container instances' in
+# bridge or host mode.
+SECURITY_GROUP_RULES = ({"HOP301", "HOP303"}, {"HOP503", "HOP504"})
+
+
+def proves_the_main_path(rule_ids: set) -> bool:
+    """Whether these rules, PASSED on a stack, cover client -> listener -> target group -> task."""
+    return WIRING_RULES <= rule_ids and any(group <= rule_ids for group in SECURITY_GROUP_RULES)

@@ -28,7 +28,7 @@ from policies import RULES, Analysis, Finding, Verdict
 ADAPTER_DIR = REPO_ROOT / "custom_checks" / "cfn_lint"
 # The cfn-lint of the interpreter running the tests, not whichever one is first on PATH.
 CFN_LINT = shutil.which("cfn-lint", path=os.path.dirname(sys.executable))
-HOPLINT_RULE_ID = re.compile(r"[EW]9\d{3}")  # the catalog's E9nnn and W9nnn, and W9000
+HOPLINT_RULE_ID = re.compile(r"[EWI]9\d{3}")  # the catalog's E9nnn and W9nnn, and I9000
 # cfn-lint's exit code is a bit set of the levels it found (2 error, 4 warning, 8 informational); 1 is a crash.
 LEVEL_BITS = 2 | 4 | 8
 
@@ -103,9 +103,9 @@ def test_json_output_names_and_describes_the_catalog_rule(fixture_matches):
 
 def test_lists_one_rule_per_catalog_rule(tmp_path):
     listing = run_cfn_lint("--append-rules", str(ADAPTER_DIR), "--list-rules", cwd=tmp_path, home=tmp_path).stdout
-    listed = dict(re.findall(r"^([EW]9\d{3}): (.*)$", listing, re.MULTILINE))
+    listed = dict(re.findall(r"^([EWI]9\d{3}): (.*)$", listing, re.MULTILINE))
     assert listed == {
-        "W9000": "Ensure hoplint could analyse the template",
+        "I9000": "Ensure hoplint could analyse the template",
         **{rule.cfn_lint_id: rule.title for rule in RULES.values()},
     }
 
@@ -305,11 +305,12 @@ def test_sarif_output(tmp_path):
 
 
 def lint_in_process(template: dict) -> list:
-    """hoplint's matches for a template, from cfn-lint's runner in this process with only hoplint's rules."""
+    """hoplint's matches for a template, from cfn-lint's runner in this process with only hoplint's rules
+    (and its informational I9000, which cfn-lint runs only when included)."""
     rules = Rules.create_from_directory(str(ADAPTER_DIR))
     document, errors = decode_str(json.dumps(template))
     assert not errors
-    matches = run_template_by_data(document, ConfigMixIn([]), rules)
+    matches = run_template_by_data(document, ConfigMixIn(["--include-checks", "I9000"]), rules)
     return [match for match in matches if HOPLINT_RULE_ID.fullmatch(match.rule.id)]
 
 
@@ -322,23 +323,23 @@ def engine(monkeypatch, tmp_path):
     return lambda fake: monkeypatch.setattr(sys.modules["_hoplint_cfn_lint"], "analyze_document", fake)
 
 
-def test_engine_exception_is_one_w9000_and_silences_the_catalog_rules(engine):
+def test_engine_exception_is_one_i9000_and_silences_the_catalog_rules(engine):
     def crash(document, source):
         raise RuntimeError("boom")
 
     engine(crash)
     matches = lint_in_process(TWO_SERVICES_ONE_WRONG_SG)
-    assert [match.rule.id for match in matches] == ["W9000"]
+    assert [match.rule.id for match in matches] == ["I9000"]
     assert "RuntimeError: boom" in matches[0].message
 
 
-def test_analysis_problems_are_w9000_and_silence_the_catalog_rules(engine):
+def test_analysis_problems_are_i9000_and_silence_the_catalog_rules(engine):
     failed = Finding("HOP303", Verdict.FAILED, "ApiService", "AWS::ECS::Service", "broken", ("Resources", "Alb"))
     engine(lambda document, source: Analysis(source, findings=[failed], problems=["first", "second"]))
     matches = lint_in_process(TWO_SERVICES_ONE_WRONG_SG)
     assert sorted((match.rule.id, match.message) for match in matches) == [
-        ("W9000", "hoplint could not analyse this template: first"),
-        ("W9000", "hoplint could not analyse this template: second"),
+        ("I9000", "hoplint could not analyse this template: first"),
+        ("I9000", "hoplint could not analyse this template: second"),
     ]
 
 

@@ -85,8 +85,8 @@ def test_example_cfnlintrc_names_the_installed_rules(pack_env, tmp_path):
     assert linted.stdout.startswith(CFN_LINT_MATCH) and f"infra/{CFN_LINT_LOCATION}" in linted.stdout
 
     listing = run([CFN_LINT, "--list-rules"], cwd=repository, env=env).stdout
-    listed = dict(re.findall(r"^([EW]9\d{3}): (.*)$", listing, re.MULTILINE))
-    assert listed == {"W9000": "Ensure hoplint could analyse the template",
+    listed = dict(re.findall(r"^([EWI]9\d{3}): (.*)$", listing, re.MULTILINE))
+    assert listed == {"I9000": "Ensure hoplint could analyse the template",
                       **{rule.cfn_lint_id: rule.title for rule in RULES.values()}}
 
 

@@ -21,12 +21,16 @@ HOP303, as checkov's skip would), since a hop's property to fix often lives in a
 security group shared by several services. `--mandatory-checks` cannot override the latter: cfn-lint
 does not tell rules its configuration.
 
-Templates hoplint cannot judge. If the engine reports problems for a template (`Analysis.problems`) or
-raises, no catalog rule reports anything for that template, and the rule W9000 (defined in
-hop000_analysis_problems.py) reports each problem, or the exception, once. It is a warning rather than
-an informational match because cfn-lint hides informational rules unless `--include-checks I` is given,
-and a template whose hops were silently left unchecked would look clean; `--ignore-checks W9000`
-silences it. An exception is logged with its traceback under `cfn-lint --debug`.
+What hoplint could not read: the informational rule I9000 (hop000_analysis_problems.py). If the engine
+reports problems for a template (`Analysis.problems`: unreadable, not a template, too large, circular
+conditions) or raises, no catalog rule reports anything for that template, and I9000 reports each
+problem, or the exception, once, at the top of the template. If a value the template gets wrong (a port
+that is no number, a list where a mapping belongs, a malformed intrinsic) keeps a catalog rule from a
+verdict on a resource (UNKNOWN), I9000 reports it once per rule and resource, at that value, naming it.
+cfn-lint shows informational rules only when asked: `--include-checks I9000`, or `include_checks:
+[I9000]` in .cfnlintrc (examples/.cfnlintrc has it). cfn-lint's own rules report the malformed value
+too (E3012 and the like); I9000 says which hops it left unchecked. An exception escaping the engine is
+logged with its traceback under `cfn-lint --debug`.
 """
 
 from __future__ import annotations
@@ -61,6 +65,12 @@ class TemplateAnalysis:
     template: Any  # cfn-lint's parsed template; kept alive so that identity comparisons stay sound
     analysis: Analysis | None
     problems: list = field(default_factory=list)
+    # cfn-lint rule id -> the resources whose `Metadata: cfn-lint: config: ignore_checks` name it
+    ignored_on: dict = field(default_factory=dict)
+
+    def reported(self, rule_id: str, resource: str) -> bool:
+        """False when `resource` ignores the cfn-lint rule `rule_id` (see the module docstring)."""
+        return resource not in self.ignored_on.get(rule_id, ())
 
 
 # cfn-lint runs every rule on a template before it parses the next one: remembering the last
@@ -73,6 +83,7 @@ def analysis_of(cfn) -> TemplateAnalysis:
     global _last
     if _last is None or _last.template is not cfn.template:
         _last = _analyse(cfn.template, cfn.filename or "<stdin>")
+        _last.ignored_on = _directives(cfn)
     return _last
 
 
@@ -92,6 +103,34 @@ def _analyse(template: Any, source: str) -> TemplateAnalysis:
     return TemplateAnalysis(template, analysis)
 
 
+def _directives(cfn) -> dict:
+    try:
+        return cfn.get_directives()
+    except Exception:  # cfn-lint reads Metadata without checking its type: a list there makes it raise
+        LOGGER.debug("cfn-lint could not read the ignore_checks directives", exc_info=True)
+        return {}
+
+
+def unreadable_matches(cfn) -> list:
+    """One match per catalog rule and resource it could not judge because of values the template gets
+    wrong: at the first such value, naming each (see the module docstring)."""
+    template_analysis = analysis_of(cfn)
+    analysis = template_analysis.analysis
+    unreadable: dict = {}  # (rule id, resource) -> {(reason, path): Unknown}, in the order found
+    for finding in analysis.findings if analysis else ():
+        if finding.verdict == Verdict.UNKNOWN and finding.unreadable:
+            values = unreadable.setdefault((finding.rule_id, finding.resource), {})
+            values.update(((value.reason, value.path), value) for value in finding.unreadable)
+    matches = []
+    for (rule_id, resource), values in unreadable.items():
+        rule = RULES[rule_id]
+        if template_analysis.reported(rule.cfn_lint_id, resource):
+            read = "; ".join(f"{'/'.join(map(str, value.path))}: {value.reason}" for value in values.values())
+            message = f"hoplint could not judge {rule.cfn_lint_id} ({rule.id}) on {resource}: {read}"
+            matches.append(RuleMatch(list(next(iter(values.values())).path), message))
+    return matches
+
+
 class CatalogRule(CloudFormationLintRule):
     """One rule of policies.catalog as a cfn-lint rule. Subclass with `hop_id="HOPnnn"`."""
 
@@ -106,12 +145,11 @@ class CatalogRule(CloudFormationLintRule):
         cls.tags = ["hoplint", rule.id, *rule.subjects]
 
     def match(self, cfn) -> list:
-        analysis = analysis_of(cfn).analysis
-        if analysis is None:
+        template_analysis = analysis_of(cfn)
+        if template_analysis.analysis is None:
             return []
-        ignored_on = cfn.get_directives().get(self.id, [])
         return [
             RuleMatch(list(finding.path), finding.message)
-            for finding in analysis.for_rule(self.hop_id)
-            if finding.verdict == Verdict.FAILED and finding.resource not in ignored_on
+            for finding in template_analysis.analysis.for_rule(self.hop_id)
+            if finding.verdict == Verdict.FAILED and template_analysis.reported(self.id, finding.resource)
         ]

@@ -1,6 +1,7 @@
-"""W9000: says that hoplint could not judge a template, so that its silence is not mistaken for a pass.
+"""I9000: what hoplint could not read, so that its silence is not mistaken for a pass.
 
-Why a warning, and what the catalog rules do then: see _hoplint_cfn_lint's docstring.
+What it reports, and how to see it (cfn-lint hides informational rules unless included): see
+_hoplint_cfn_lint's docstring.
 """
 
 import os
@@ -16,18 +17,20 @@ from cfnlint.rules import CloudFormationLintRule, RuleMatch  # noqa: E402
 class AnalysisProblems(CloudFormationLintRule):
     """Ensure hoplint could analyse the template."""
 
-    id = "W9000"
+    id = "I9000"
     shortdesc = "Ensure hoplint could analyse the template"
     description = (
-        "hoplint checks every hop from client to ALB to ECS task only in templates its engine can read. "
-        "When it cannot, none of its rules (E9xxx, W9xxx) reports anything for the template."
+        "hoplint checks every hop from client to ALB to ECS task only where its engine can read the template. "
+        "This reports a template it could not analyse at all (none of its rules, E9xxx and W9xxx, reports "
+        "anything for it), and each value the template gets wrong that kept one of its rules from a verdict."
     )
     source_url = "https://github.com/hoplint/hoplint"
     tags = ["hoplint"]
 
     def match(self, cfn) -> list:
         # The path of the whole template: cfn-lint places the match at its first line.
-        return [
+        problems = [
             RuleMatch([], f"hoplint could not analyse this template: {problem}")
             for problem in hoplint.analysis_of(cfn).problems
         ]
+        return problems + hoplint.unreadable_matches(cfn)

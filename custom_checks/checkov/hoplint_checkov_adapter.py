@@ -23,6 +23,11 @@ by several root modules is the same record for all of them: it gets the worst of
 values already resolved, and ``configuration`` references for ids known only after apply. Terraform
 records carry the check's ``details``.
 
+What the pack could not judge. checkov reports UNKNOWN nowhere, so the adapter says it on checkov's log
+(stderr), once per message: a file the engine cannot judge at all (``hoplint: cannot judge <file>:
+<why>``), and each value a template gets wrong that kept a rule from a verdict on a resource (``hoplint:
+<file>: CKV_HOP_303 not judged on AppService: cannot read <path>: <why>``). A check never raises.
+
 Why details need a hook. The CloudFormation runner builds each ``Record`` without the check's
 ``details`` (``checkov/cloudformation/runner.py``, ``check_definitions``), so the concrete message
 ("service Api: task SG ApiSg allows tcp/80 from AlbSg, but the target port is 8080") would never reach
@@ -37,10 +42,10 @@ from __future__ import annotations
 import functools
 import importlib.util
 import logging
+import os
 import sys
-import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from checkov.cloudformation.checks.resource.base_resource_check import BaseResourceCheck
 from checkov.common.bridgecrew.check_type import CheckType
@@ -60,6 +65,7 @@ _make_engine_importable()
 
 import policies  # noqa: E402  (needs the path set above)
 from policies import RULES, Rule, Verdict  # noqa: E402
+from policies.analysis import _cached  # noqa: E402
 from policies.findings import worst_verdict  # noqa: E402
 from policies.terraform import analyze_terraform_plan_file, analyze_terraform_roots, resources_from_graph  # noqa: E402
 
@@ -137,7 +143,7 @@ class HoplintCheck(BaseResourceCheck):
         scanned_file = self.entity_path.rpartition(f":{self.entity_type}:")[0]
         try:
             if plan_file is not None:
-                analyses = [analyze_terraform_plan_file(plan_file)]
+                analyses = [analysis_of_file(analyze_terraform_plan_file, plan_file)]
             else:
                 analyses = graph_analyses(self.graph).holding(address, scanned_file, first(conf.get("__start_line__")))
             verdict, messages = verdict_of(analyses, self.rule, address)
@@ -178,20 +184,11 @@ class GraphAnalyses:
         return [self.analyses[root] for file, root in candidates if len(file) == shortest]
 
 
-_graph_lock = threading.Lock()
-_graph_analyses: dict = {}  # id(graph) -> (graph, GraphAnalyses); the graph is kept so that its id stays unique
-MAX_GRAPHS = 4  # a run renders one graph (one per split with TF_SPLIT_GRAPH)
-
-
 def graph_analyses(graph: Any) -> GraphAnalyses:
-    with _graph_lock:
-        cached = _graph_analyses.get(id(graph))
-        if cached is None or cached[0] is not graph:
-            if len(_graph_analyses) >= MAX_GRAPHS:
-                _graph_analyses.clear()
-            cached = (graph, GraphAnalyses(graph))
-            _graph_analyses[id(graph)] = cached
-        return cached[1]
+    # checkov executes every file of the directory as a fresh module, this one too, after check files
+    # may have imported it already: a cache of this module would exist twice, and the graph be analysed
+    # twice. The engine's cache is one per process (the graph anchors its id there).
+    return _cached(("checkov-terraform-graph", id(graph)), lambda: GraphAnalyses(graph), anchor=graph)
 
 
 def template_path(conf: dict[str, Any]) -> str | None:
@@ -205,7 +202,28 @@ def template_path(conf: dict[str, Any]) -> str | None:
 
 def judge(template: str, rule: Rule, logical_id: str) -> tuple:
     """(verdict or None, messages of the findings that decide it) of `rule` on one resource of a template."""
-    return verdict_of([policies.analyze_file(template)], rule, logical_id)
+    return verdict_of([analysis_of_file(policies.analyze_file, template)], rule, logical_id)
+
+
+# checkov asks about each resource of a file in turn, and again for each record's details. The engine's
+# cache is keyed by content, so each question would read and hash the whole file again (a third of the
+# pack's time on a 500-resource template): the last file's analysis is kept, keyed by the file's identity.
+_last_file: tuple = (None, None)  # ((analyze, path, inode, size, mtime), Analysis)
+
+
+def analysis_of_file(analyze: Callable, path: str) -> Any:
+    """analyze(path), computed again only when another file, or a changed one, is asked about."""
+    global _last_file
+    try:
+        status = os.stat(path)
+    except OSError:
+        return analyze(path)  # which says why the file cannot be read
+    identity = (analyze, os.path.abspath(path), status.st_ino, status.st_size, status.st_mtime_ns)
+    seen, analysis = _last_file
+    if seen != identity:
+        analysis = analyze(path)
+        _last_file = (identity, analysis)
+    return analysis
 
 
 def verdict_of(analyses: list, rule: Rule, resource: str) -> tuple:
@@ -215,9 +233,15 @@ def verdict_of(analyses: list, rule: Rule, resource: str) -> tuple:
         if analysis.problems:
             logger.warning("hoplint: cannot judge %s: %s", analysis.source, "; ".join(analysis.problems))
             return None, []
-        findings += analysis.for_resource(rule.id, resource)
-    verdict = worst_verdict(finding.verdict for finding in findings)
-    return verdict, [finding.message for finding in findings if finding.verdict == verdict]
+        findings += [(analysis.source, finding) for finding in analysis.for_resource(rule.id, resource)]
+    verdict = worst_verdict(finding.verdict for _, finding in findings)
+    if verdict == Verdict.UNKNOWN:
+        # checkov reports UNKNOWN nowhere: say which values the template gets wrong, or the hop looks fine.
+        for source, finding in findings:
+            for value in finding.unreadable:
+                logger.warning("hoplint: %s: %s not judged on %s: cannot read %s: %s", source, rule.checkov_id,
+                               resource, "/".join(map(str, value.path)), value.reason)
+    return verdict, [finding.message for _, finding in findings if finding.verdict == verdict]
 
 
 def fill_details(report: Any, record: Any) -> None:

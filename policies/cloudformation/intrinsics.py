@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import ipaddress
 import itertools
-import json
 import re
-from typing import Any
+from typing import Any, Callable
 
-from policies.values import ResourceRef, Unknown
+from policies.values import ResourceRef, Unknown, malformed, shown
 
 NO_VALUE = object()  # AWS::NoValue: the property or list item disappears
 MAX_DEPTH = 64
 MAX_FREE_CONDITIONS = 6  # 2**6 deployments to evaluate; beyond that only the default one is
+# Fn::Sub and Fn::Join can double a string per nesting level: a few lines could ask for terabytes.
+# CloudFormation templates are at most 1 MB, so no real resolved string comes near this.
+MAX_TEXT = 1_000_000
+MAX_CIDR_COUNT = 256  # CloudFormation's limit on Fn::Cidr's count
 
 _ID_ATTRIBUTES = {"GroupId", "Arn", "TargetGroupArn", "LoadBalancerArn", "ListenerArn", "TaskDefinitionArn"}
 _CIDR_ATTRIBUTES = {("AWS::EC2::VPC", "CidrBlock"), ("AWS::EC2::Subnet", "CidrBlock")}
 _SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+_INDEX_TEXT = re.compile(r"[0-9]{1,6}")
+_RESOLVING = object()  # marks a CIDR block being resolved, to tell a circular GetAtt
 
 
 class Resolver:
@@ -29,10 +34,13 @@ class Resolver:
         self.resources = _mapping(template.get("Resources"))
         self.parameters = _mapping(template.get("Parameters"))
         self.mappings = _mapping(template.get("Mappings"))
+        # Resource -> its resolved CidrBlock: resolved once however many GetAtts ask, so that resources
+        # whose CIDRs are built from each other's cost linear time, and a circle is told apart.
+        self._cidr_blocks: dict = {}
 
     def resolve(self, value: Any, depth: int = 0) -> Any:
         if depth > MAX_DEPTH:
-            return Unknown("intrinsic functions nested too deeply")
+            return malformed("intrinsic functions nested too deeply")
         if isinstance(value, str):
             return Unknown(f"dynamic reference {value}") if "{{resolve:" in value else value
         if isinstance(value, list):
@@ -51,7 +59,7 @@ class Resolver:
     def parameter(self, name: str) -> Any:
         declaration = self.parameters[name]
         if not isinstance(declaration, dict):
-            return Unknown(f"parameter {name} is malformed")
+            return malformed(f"parameter {name} is malformed")
         kind = str(declaration.get("Type", ""))
         if kind.startswith("AWS::SSM::Parameter"):
             return Unknown(f"parameter {name} is read from SSM at deploy time")
@@ -67,7 +75,7 @@ class Resolver:
     def _ref(self, name: Any, depth: int) -> Any:
         name = self.resolve(name, depth)
         if not isinstance(name, str):
-            return Unknown(f"Ref to {name!r}")
+            return name if isinstance(name, Unknown) else malformed(f"Ref to {shown(name)}")
         if name == "AWS::NoValue":
             return NO_VALUE
         if name.startswith("AWS::"):
@@ -76,35 +84,48 @@ class Resolver:
             return self.parameter(name)
         if name in self.resources:
             return ResourceRef(name)
-        return Unknown(f"Ref to {name}, which the template does not define")
+        return malformed(f"Ref to {shown(name)}, which the template does not define")
 
     def _get_att(self, argument: Any, depth: int) -> Any:
         argument = self.resolve(argument, depth)
         if isinstance(argument, str):
             argument = argument.split(".", 1)
+        if isinstance(argument, Unknown):
+            return argument
         if not (isinstance(argument, list) and len(argument) == 2 and all(isinstance(a, str) for a in argument)):
-            return Unknown(f"Fn::GetAtt {argument!r} is malformed")
+            return malformed(f"Fn::GetAtt {shown(argument)} is malformed")
         resource, attribute = argument
         if resource not in self.resources:
-            return Unknown(f"Fn::GetAtt to {resource}, which the template does not define")
+            return malformed(f"Fn::GetAtt to {shown(resource)}, which the template does not define")
         declaration = self.resources[resource]
         kind = declaration.get("Type") if isinstance(declaration, dict) else None
-        if (kind, attribute) in _CIDR_ATTRIBUTES:
-            properties = declaration.get("Properties")
-            if isinstance(properties, dict) and "CidrBlock" in properties:
-                return self.resolve(properties["CidrBlock"], depth)
-            return Unknown(f"{resource}.{attribute} is assigned at deploy time")
+        if isinstance(kind, str) and (kind, attribute) in _CIDR_ATTRIBUTES:
+            return self._cidr_block(resource, attribute, depth)
         return ResourceRef(resource, None if attribute in _ID_ATTRIBUTES else attribute)
+
+    def _cidr_block(self, resource: str, attribute: str, depth: int) -> Any:
+        if resource in self._cidr_blocks:
+            known = self._cidr_blocks[resource]
+            return malformed(f"the CidrBlock of {resource} is built from itself") if known is _RESOLVING else known
+        self._cidr_blocks[resource] = _RESOLVING
+        properties = self.resources[resource].get("Properties")
+        if isinstance(properties, dict) and "CidrBlock" in properties:
+            known = self.resolve(properties["CidrBlock"], depth)
+        else:
+            known = Unknown(f"{resource}.{attribute} is assigned at deploy time")
+        self._cidr_blocks[resource] = known
+        return known
 
     def _sub(self, argument: Any, depth: int) -> Any:
         variables: dict = {}
         if isinstance(argument, list) and len(argument) == 2 and isinstance(argument[1], dict):
             argument, variables = argument[0], argument[1]
         if not isinstance(argument, str):
-            return Unknown(f"Fn::Sub {argument!r} is malformed")
+            return malformed(f"Fn::Sub {shown(argument)} is malformed")
         if "{{resolve:" in argument:
             return Unknown(f"dynamic reference {argument}")
-        pieces, position = [], 0
+        values: dict = {}  # each variable resolved once, however often the string names it
+        pieces, position, length = [], 0, 0
         for match in _SUB_VARIABLE.finditer(argument):
             pieces.append(argument[position:match.start()])
             position = match.end()
@@ -112,103 +133,135 @@ class Resolver:
             if name.startswith("!"):
                 pieces.append("${" + name[1:] + "}")
                 continue
-            if name in variables:
-                value = self.resolve(variables[name], depth)
-            elif "." in name:
-                value = self._get_att(name, depth)
-            else:
-                value = self._ref(name, depth)
+            if name not in values:
+                values[name] = self._sub_variable(name, variables, depth)
+            value = values[name]
             if match.group(0) == argument and isinstance(value, ResourceRef):
                 return value
+            if isinstance(value, Unknown):
+                return value
+            if isinstance(value, ResourceRef):  # the physical id of a resource, named at deploy time
+                return Unknown(f"Fn::Sub of ${{{name}}} in {argument!r}")
             if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-                return value if isinstance(value, Unknown) else Unknown(f"Fn::Sub of ${{{name}}} in {argument!r}")
+                return malformed(f"Fn::Sub of ${{{name}}} ({shown(value)}) in {shown(argument)}")
             pieces.append(str(value))
+            length += len(pieces[-1])
+            if length > MAX_TEXT:
+                return malformed(f"Fn::Sub {shown(argument)} makes a string of more than {MAX_TEXT} characters")
         pieces.append(argument[position:])
         return "".join(pieces)
 
+    def _sub_variable(self, name: str, variables: dict, depth: int) -> Any:
+        if name in variables:
+            return self.resolve(variables[name], depth)
+        if "." in name:
+            return self._get_att(name, depth)
+        return self._ref(name, depth)
+
     def _if(self, argument: Any, depth: int) -> Any:
         if not (isinstance(argument, list) and len(argument) == 3 and isinstance(argument[0], str)):
-            return Unknown(f"Fn::If {argument!r} is malformed")
+            return malformed(f"Fn::If {shown(argument)} is malformed")
         condition, when_true, when_false = argument
         if condition not in self.conditions:
-            return Unknown(f"Fn::If on condition {condition}, which the template does not define")
+            return malformed(f"Fn::If on condition {shown(condition)}, which the template does not define")
         return self.resolve(when_true if self.conditions[condition] else when_false, depth)
 
     def _select(self, argument: Any, depth: int) -> Any:
         argument = self.resolve(argument, depth)
         if not (isinstance(argument, list) and len(argument) == 2):
-            return argument if isinstance(argument, Unknown) else Unknown(f"Fn::Select {argument!r} is malformed")
+            return _unreadable(argument, f"Fn::Select {shown(argument)} is malformed")
         index, items = argument
-        if isinstance(index, str) and index.isdigit():
-            index = int(index)
         if isinstance(items, Unknown) or isinstance(index, Unknown):
             return items if isinstance(items, Unknown) else index
-        if not (isinstance(index, int) and isinstance(items, list) and 0 <= index < len(items)):
-            return Unknown(f"Fn::Select index {index!r} outside {items!r}")
+        if isinstance(index, str) and _INDEX_TEXT.fullmatch(index):
+            index = int(index)
+        in_range = isinstance(index, int) and isinstance(items, list) and 0 <= index < len(items)
+        if isinstance(index, bool) or not in_range:
+            return malformed(f"Fn::Select index {shown(index)} outside {shown(items)}")
         return items[index]
 
     def _join(self, argument: Any, depth: int) -> Any:
         argument = self.resolve(argument, depth)
         if not (isinstance(argument, list) and len(argument) == 2 and isinstance(argument[1], list)):
-            return Unknown(f"Fn::Join {argument!r} is malformed")
+            return _unreadable(argument, f"Fn::Join {shown(argument)} is malformed")
         delimiter, items = argument
         unknown = next((item for item in [delimiter, *items] if isinstance(item, Unknown)), None)
         if unknown:
             return unknown
         if not all(isinstance(item, (str, int)) and not isinstance(item, bool) for item in [delimiter, *items]):
-            return Unknown(f"Fn::Join of {items!r}")
-        return str(delimiter).join(str(item) for item in items)
+            return malformed(f"Fn::Join of {shown(items)}")
+        texts = [str(item) for item in items]
+        if sum(map(len, texts)) + len(str(delimiter)) * len(texts) > MAX_TEXT:
+            return malformed(f"Fn::Join makes a string of more than {MAX_TEXT} characters")
+        return str(delimiter).join(texts)
 
     def _split(self, argument: Any, depth: int) -> Any:
         argument = self.resolve(argument, depth)
         if not (isinstance(argument, list) and len(argument) == 2):
-            return Unknown(f"Fn::Split {argument!r} is malformed")
+            return _unreadable(argument, f"Fn::Split {shown(argument)} is malformed")
         delimiter, text = argument
         if isinstance(text, Unknown):
             return text
-        if not (isinstance(delimiter, str) and isinstance(text, str)):
-            return Unknown(f"Fn::Split {argument!r} is malformed")
+        if not (isinstance(delimiter, str) and delimiter and isinstance(text, str)):
+            return malformed(f"Fn::Split {shown(argument)} is malformed")
         return text.split(delimiter)
 
     def _find_in_map(self, argument: Any, depth: int) -> Any:
         argument = self.resolve(argument, depth)
         if not (isinstance(argument, list) and len(argument) == 3):
-            return Unknown(f"Fn::FindInMap {argument!r} is malformed")
+            return _unreadable(argument, f"Fn::FindInMap {shown(argument)} is malformed")
         unknown = next((key for key in argument if isinstance(key, Unknown)), None)
         if unknown:
             return unknown
         node: Any = self.mappings
         for key in argument:
-            if not isinstance(node, dict) or key not in node:
-                return Unknown(f"Fn::FindInMap {argument!r}: no such entry")
+            if not isinstance(node, dict) or not _hashable(key) or key not in node:
+                return malformed(f"Fn::FindInMap {shown(argument)}: no such entry")
             node = node[key]
-        return self.resolve(node, depth)
+        # Mappings hold literals only (CloudFormation allows no function there): returning the entry
+        # unresolved also keeps an entry from expanding into itself.
+        if not _is_literal(node):
+            return malformed(f"Fn::FindInMap {shown(argument)} finds {shown(node)}, not a value")
+        return node
 
     def _cidr(self, argument: Any, depth: int) -> Any:
         argument = self.resolve(argument, depth)
         try:
             block, count, bits = argument
+            if not (isinstance(block, str) and 0 < int(count) <= MAX_CIDR_COUNT):
+                raise ValueError(argument)
             network = ipaddress.ip_network(block, strict=False)
             prefix = network.max_prefixlen - int(bits)
             subnets = itertools.islice(network.subnets(new_prefix=prefix), int(count))
             return [str(subnet) for subnet in subnets]
         except (TypeError, ValueError):
-            return argument if isinstance(argument, Unknown) else Unknown(f"Fn::Cidr {argument!r}")
+            return _unreadable(argument, f"Fn::Cidr {shown(argument)}")
 
     def _import_value(self, argument: Any, depth: int) -> Unknown:
         name = self.resolve(argument, depth)
-        return Unknown(f"Fn::ImportValue {name if isinstance(name, str) else '(computed name)'}")
+        if isinstance(name, Unknown) and name.malformed:
+            return name
+        if not isinstance(name, (str, Unknown)):
+            return malformed(f"Fn::ImportValue {shown(name)} is malformed")
+        return Unknown(f"Fn::ImportValue {name}")
 
     def _length(self, argument: Any, depth: int) -> Any:
         items = self.resolve(argument, depth)
-        return len(items) if isinstance(items, list) else Unknown(f"Fn::Length of {items!r}")
+        if isinstance(items, list):
+            return len(items)
+        return _unreadable(items, f"Fn::Length of {shown(items)}")
 
     def _base64(self, argument: Any, depth: int) -> Any:
         return self.resolve(argument, depth)
 
-    def _deploy_time(self, argument: Any, depth: int) -> Unknown:
-        return Unknown("a value computed at deploy time (Fn::GetAZs, Fn::Transform, Fn::ToJsonString)")
 
+
+def _computed_at_deploy_time(function: str) -> Callable:
+    def handler(resolver: Resolver, argument: Any, depth: int) -> Unknown:
+        # The reason names the whole call: two Unknowns with one reason are one value (values.same_value).
+        return Unknown(f"{function} {argument!r} is computed at deploy time")
+
+    return handler
 
 _HANDLERS = {
     "Ref": Resolver._ref,
@@ -223,14 +276,29 @@ _HANDLERS = {
     "Fn::ImportValue": Resolver._import_value,
     "Fn::Length": Resolver._length,
     "Fn::Base64": Resolver._base64,
-    "Fn::GetAZs": Resolver._deploy_time,
-    "Fn::Transform": Resolver._deploy_time,
-    "Fn::ToJsonString": Resolver._deploy_time,
+    "Fn::GetAZs": _computed_at_deploy_time("Fn::GetAZs"),
+    "Fn::Transform": _computed_at_deploy_time("Fn::Transform"),
+    "Fn::ToJsonString": _computed_at_deploy_time("Fn::ToJsonString"),
 }
+
+
+def _unreadable(argument: Any, reason: str) -> Unknown:
+    """Why a function's resolved argument cannot be used: its own reason if it is unknown, else `reason`."""
+    return argument if isinstance(argument, Unknown) else malformed(reason)
 
 
 def _mapping(value: Any) -> dict:
     return value if isinstance(value, dict) else {}
+
+
+def _hashable(value: Any) -> bool:
+    return not isinstance(value, (dict, list))
+
+
+def _is_literal(value: Any) -> bool:
+    """A scalar, or a list of scalars: what a Mappings entry may hold."""
+    items = value if isinstance(value, list) else [value]
+    return not any(isinstance(item, (dict, list)) for item in items)
 
 
 class Deployments:
@@ -239,6 +307,11 @@ class Deployments:
     Each `Fn::Equals` whose sides depend on a parameter or a pseudo-parameter is a free choice made at
     deploy time; conditions built from the same comparison move together. Enumerating those choices
     gives every combination of Fn::If branches the template allows.
+
+    Conditions that cannot be evaluated (malformed, circular, or naming conditions the template does
+    not define) make the template ambiguous: `problems` says why, and there is nothing to enumerate.
+    A resource `Condition` naming no condition is one too, since whether the resource exists decides
+    which security group rules do.
     """
 
     def __init__(self, template: dict) -> None:
@@ -247,29 +320,91 @@ class Deployments:
         self._defaults = Resolver(template)
         self._choices: dict = {}  # canonical Fn::Equals -> index of its free choice
         self._constants: dict = {}
-        for name in self.definitions:
-            self._collect(self.definitions[name], set())
+        self.problems: list = []
+        references = {name: self._check(name, definition) for name, definition in self.definitions.items()}
+        self._check_resources(_mapping(template.get("Resources")))
+        self._order = self._evaluation_order(references)
+        if not self.problems:
+            for definition in self.definitions.values():
+                self._collect(definition)
         self.exhaustive = len(self._choices) <= MAX_FREE_CONDITIONS
 
     def scenarios(self) -> list:
         """Every distinct {condition: bool} the template allows (only the default one if too many)."""
+        if self.problems:
+            return []
         if not self.exhaustive:
             return [self._evaluate_all(None)]
         seen, result = set(), []
         for choice in itertools.product((True, False), repeat=len(self._choices)):
             scenario = self._evaluate_all(choice)
-            signature = tuple(sorted(scenario.items()))
+            signature = tuple(sorted(scenario.items(), key=repr))
             if signature not in seen:
                 seen.add(signature)
                 result.append(scenario)
         return result
 
-    def _evaluate_all(self, choice: tuple | None) -> dict:
-        return {name: self._evaluate(self.definitions[name], choice, set()) for name in self.definitions}
+    # -- checking ---------------------------------------------------------------------------------
 
-    def _collect(self, expression: Any, visiting: set) -> None:
-        if not isinstance(expression, dict) or len(expression) != 1:
-            return
+    def _check(self, name: Any, definition: Any) -> set:
+        """The conditions `definition` refers to; a malformed definition is a problem."""
+        references: set = set()
+        problem = self._malformed_part(definition, references)
+        if problem:
+            self.problems.append(f"condition {shown(name)}: {problem}")
+        return references
+
+    def _malformed_part(self, expression: Any, references: set) -> str | None:
+        if not (isinstance(expression, dict) and len(expression) == 1):
+            return f"{shown(expression)} is not a condition function"
+        (function, argument), = expression.items()
+        if function == "Condition":
+            if not (isinstance(argument, str) and argument in self.definitions):
+                return f"Condition {shown(argument)} names no condition of the template"
+            references.add(argument)
+            return None
+        if function == "Fn::Equals":
+            if isinstance(argument, list) and len(argument) == 2:
+                return None
+            return f"Fn::Equals {shown(argument)} does not compare two values"
+        if function not in ("Fn::And", "Fn::Or", "Fn::Not"):
+            return f"{shown(function)} is not a condition function"
+        if not (isinstance(argument, list) and argument and (function != "Fn::Not" or len(argument) == 1)):
+            return f"{function} {shown(argument)} is malformed"
+        return next(filter(None, (self._malformed_part(item, references) for item in argument)), None)
+
+    def _check_resources(self, resources: dict) -> None:
+        for resource_id, declaration in resources.items():
+            if isinstance(declaration, dict) and "Condition" in declaration:
+                condition = declaration["Condition"]
+                if not (isinstance(condition, str) and condition in self.definitions):
+                    self.problems.append(f"resource {shown(resource_id)}: Condition {shown(condition)} names no "
+                                         f"condition of the template")
+
+    def _evaluation_order(self, references: dict) -> list:
+        """Condition names, each after those it refers to; conditions in a circle are a problem."""
+        dependents: dict = {name: [] for name in references}
+        waiting = {name: len(referred) for name, referred in references.items()}
+        for name, referred in references.items():
+            for other in referred:
+                dependents[other].append(name)
+        ready = [name for name, count in waiting.items() if count == 0]
+        order = []
+        while ready:
+            name = ready.pop()
+            order.append(name)
+            for dependent in dependents[name]:
+                waiting[dependent] -= 1
+                if waiting[dependent] == 0:
+                    ready.append(dependent)
+        circular = [name for name, count in waiting.items() if count > 0]
+        if circular:
+            self.problems.append(f"conditions {shown(circular)} refer to themselves through Condition")
+        return order
+
+    # -- evaluating -------------------------------------------------------------------------------
+
+    def _collect(self, expression: Any) -> None:
         (function, argument), = expression.items()
         if function == "Fn::Equals":
             key = _canonical(argument)
@@ -279,16 +414,17 @@ class Deployments:
                     self._constants[key] = constant
                 else:
                     self._choices[key] = len(self._choices)
-        elif function in ("Fn::And", "Fn::Or", "Fn::Not") and isinstance(argument, list):
+        elif function != "Condition":
             for item in argument:
-                self._collect(item, visiting)
-        elif function == "Condition" and isinstance(argument, str) and argument not in visiting:
-            visiting.add(argument)
-            self._collect(self.definitions.get(argument), visiting)
+                self._collect(item)
 
-    def _evaluate(self, expression: Any, choice: tuple | None, visiting: set) -> bool:
-        if not isinstance(expression, dict) or len(expression) != 1:
-            return False
+    def _evaluate_all(self, choice: tuple | None) -> dict:
+        values: dict = {}
+        for name in self._order:  # a condition's references are evaluated before it
+            values[name] = self._evaluate(self.definitions[name], choice, values)
+        return {name: values[name] for name in self.definitions}
+
+    def _evaluate(self, expression: dict, choice: tuple | None, values: dict) -> bool:
         (function, argument), = expression.items()
         if function == "Fn::Equals":
             key = _canonical(argument)
@@ -298,24 +434,16 @@ class Deployments:
                 return self._compare(self._defaults, argument) is True
             return choice[self._choices[key]]
         if function == "Condition":
-            if not isinstance(argument, str) or argument in visiting or argument not in self.definitions:
-                return False
-            return self._evaluate(self.definitions[argument], choice, visiting | {argument})
-        if not isinstance(argument, list):
-            return False
-        values = [self._evaluate(item, choice, visiting) for item in argument]
+            return values[argument]
+        results = [self._evaluate(item, choice, values) for item in argument]
         if function == "Fn::And":
-            return all(values)
+            return all(results)
         if function == "Fn::Or":
-            return any(values)
-        if function == "Fn::Not":
-            return not values[0] if values else False
-        return False
+            return any(results)
+        return not results[0]  # Fn::Not
 
     @staticmethod
     def _compare(resolver: Resolver, argument: Any) -> bool | None:
-        if not (isinstance(argument, list) and len(argument) == 2):
-            return None
         left, right = (resolver.resolve(side) for side in argument)
         if any(isinstance(side, (Unknown, ResourceRef)) for side in (left, right)):
             return None
@@ -323,4 +451,5 @@ class Deployments:
 
 
 def _canonical(expression: Any) -> str:
-    return json.dumps(expression, sort_keys=True, default=str)
+    # repr, not json.dumps: a template's mapping keys may mix types (sort_keys fails on 1 and "a").
+    return repr(expression)

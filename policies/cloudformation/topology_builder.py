@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+import functools
+from typing import Any, Callable, Iterator
 
 from policies.cloudformation.intrinsics import NO_VALUE, Resolver
 from policies.topology import (
+    BlueGreen,
     ALL_PROTOCOLS,
     Container,
+    ContainerInstances,
     Forward,
     Listener,
     LoadBalancer,
@@ -22,28 +25,58 @@ from policies.topology import (
     TargetGroup,
     TaskDefinition,
     Topology,
+    normalized_ports,
+    normalized_protocol,
     parse_network,
+    unreadable_rule,
 )
-from policies.values import ResourceRef, Unknown, as_list, as_port, as_text
+from policies.values import ResourceRef, Unknown, as_list, as_port, as_text, is_malformed, located, shown
 
 ELBV2 = "AWS::ElasticLoadBalancingV2::"
 SECURITY_GROUP = "AWS::EC2::SecurityGroup"
-_PROTOCOL_NAMES = {"-1": ALL_PROTOCOLS, "all": ALL_PROTOCOLS, "6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6"}
+LAUNCH_TYPES = ("EC2", "FARGATE", "EXTERNAL", "MANAGED_INSTANCES")
+
+
+class ResourceReadError(Exception):
+    """An unexpected error while reading one resource, naming it (the engine turns it into a problem)."""
+
+    def __init__(self, resource_id: str, error: Exception) -> None:
+        super().__init__(f"resource {resource_id}: {type(error).__name__}: {error}")
 
 
 class _Properties:
-    """Resolved reads of one resource's (or one nested item's) properties, each with its path."""
+    """Resolved reads of one resource's (or one nested item's) properties, each with its path.
+
+    When the mapping itself cannot be read (a list or a string where properties belong, an unknown
+    value), every property read from it is that Unknown: rules cannot prove anything that depends on it.
+    """
 
     def __init__(self, resolver: Resolver, raw: Any, path: tuple) -> None:
         self.resolver = resolver
-        self.raw = raw if isinstance(raw, dict) else {}
         self.path = path
+        if _is_function_call(raw):  # the whole mapping is built by a function, e.g. Fn::If
+            raw = resolver.resolve(raw)
+        self.raw = raw if isinstance(raw, dict) else {}
+        self.unreadable = None
+        if isinstance(raw, Unknown):
+            self.unreadable = raw.at(path)
+        elif _is_function_call(raw) or not (raw is None or raw is NO_VALUE or isinstance(raw, dict)):
+            self.unreadable = Unknown(f"{shown(raw)} is not a mapping of properties", malformed=True, path=path)
 
-    def get(self, name: str) -> Prop:
-        if name not in self.raw:
-            return Prop(None, self.path)
-        value = self.resolver.resolve(self.raw[name])
-        return Prop(None if value is NO_VALUE else value, self.path + (name,))
+    def get(self, name: str, read: Callable[[Any], Any] | None = None) -> Prop:
+        """The property `name` resolved, then read (as_port, as_text...); read(None) when absent."""
+        if self.unreadable is not None:
+            return Prop(self.unreadable, self.path)
+        if name in self.raw:
+            path = self.path + (name,)
+            value = self.resolver.resolve(self.raw[name])
+        else:
+            path, value = self.path, None  # where the property would be added
+        if value is NO_VALUE:
+            value = None
+        if read is not None:
+            value = read(value)
+        return Prop(located(value, path), path)
 
     def child(self, name: str) -> "_Properties":
         """The nested object `name`, resolved as a whole when an intrinsic builds it."""
@@ -51,16 +84,34 @@ class _Properties:
         return _Properties(self.resolver, prop.value, prop.path)
 
     def items(self, name: str) -> Iterator:
-        """(index, _Properties) for each object of the list `name`."""
+        """(index, _Properties) for each object of the list `name`.
+
+        A list that cannot be read is one item whose every property is that Unknown: an item that may be
+        anything (a rule that may open a gate, a container that may be the one named), never an empty list.
+        """
+        if self.unreadable is not None:
+            yield 0, _Properties(self.resolver, self.unreadable, self.path)
+            return
         raw = self.raw.get(name)
         path = self.path + (name,)
         if not isinstance(raw, list):
-            resolved = self.get(name).value
-            raw = resolved if isinstance(resolved, list) else []
+            raw = self.get(name, as_list).value  # a list built by an intrinsic, or not a list at all
+            if isinstance(raw, Unknown):
+                yield 0, _Properties(self.resolver, raw, path)
+            if not isinstance(raw, list):
+                return
         for index, item in enumerate(raw):
             item = self.resolver.resolve(item)
             if item is not NO_VALUE:
                 yield index, _Properties(self.resolver, item, path + (index,))
+
+
+def _is_function_call(value: Any) -> bool:
+    """A one-key mapping naming an intrinsic function (known or not), where a mapping of properties belongs."""
+    if not (isinstance(value, dict) and len(value) == 1):
+        return False
+    (key,) = value
+    return isinstance(key, str) and (key == "Ref" or key.startswith("Fn::"))
 
 
 class _Builder:
@@ -85,80 +136,89 @@ class _Builder:
     def of_type(self, kind: str) -> list:
         return [rid for rid, declaration in self.declarations.items() if declaration["Type"] == kind]
 
+    def each(self, kind: str, read: Callable[[str], Any]) -> dict:
+        """{id: read(id)} for every resource of type `kind`; an unexpected error names the resource."""
+        built = {}
+        for resource_id in self.of_type(kind):
+            try:
+                built[resource_id] = read(resource_id)
+            except Exception as error:
+                raise ResourceReadError(resource_id, error) from error
+        return built
+
     def build(self) -> Topology:
-        for resource_id in self.of_type(SECURITY_GROUP):
-            self.topology.security_groups[resource_id] = self.security_group(resource_id)
-        self.standalone_rules("AWS::EC2::SecurityGroupIngress", "ingress")
-        self.standalone_rules("AWS::EC2::SecurityGroupEgress", "egress")
-        for group in self.topology.security_groups.values():
+        topology = self.topology
+        topology.security_groups.update(self.each(SECURITY_GROUP, self.security_group))
+        for direction in ("ingress", "egress"):
+            kind = f"AWS::EC2::SecurityGroup{direction.capitalize()}"
+            self.each(kind, functools.partial(self.standalone_rule, direction=direction))
+        for group in topology.security_groups.values():
             if not group.egress and group.id not in self.groups_with_declared_egress:
                 # EC2's default allow-all egress stays until an egress rule is declared for the group.
                 everywhere = Peer("cidr", parse_network("0.0.0.0/0"), group.path)
-                group.egress.append(
-                    SgRule(group.id, "egress", ALL_PROTOCOLS, None, None, everywhere, group.path, group.path, group.path)
-                )
-        for resource_id in self.of_type(ELBV2 + "LoadBalancer"):
-            self.topology.load_balancers[resource_id] = self.load_balancer(resource_id)
-        for resource_id in self.of_type(ELBV2 + "TargetGroup"):
-            self.topology.target_groups[resource_id] = self.target_group(resource_id)
-        for resource_id in self.of_type(ELBV2 + "Listener"):
-            self.topology.listeners[resource_id] = self.listener(resource_id)
-        for resource_id in self.of_type(ELBV2 + "ListenerRule"):
-            properties = self.properties(resource_id)
-            listener = self.reference(properties.get("ListenerArn").value, ELBV2 + "Listener", "listener")
-            self.add_forwards(listener, properties, "Actions")
-        for resource_id in self.of_type("AWS::ECS::TaskDefinition"):
-            self.topology.task_definitions[resource_id] = self.task_definition(resource_id)
-        for resource_id in self.of_type("AWS::ECS::Service"):
-            self.topology.services[resource_id] = self.service(resource_id)
-        return self.topology
+                path = group.path
+                group.egress.append(SgRule(group.id, "egress", ALL_PROTOCOLS, None, None, everywhere, path, path, path))
+        topology.load_balancers.update(self.each(ELBV2 + "LoadBalancer", self.load_balancer))
+        topology.target_groups.update(self.each(ELBV2 + "TargetGroup", self.target_group))
+        topology.listeners.update(self.each(ELBV2 + "Listener", self.listener))
+        self.each(ELBV2 + "ListenerRule", self.listener_rule)
+        topology.task_definitions.update(self.each("AWS::ECS::TaskDefinition", self.task_definition))
+        topology.services.update(self.each("AWS::ECS::Service", self.service))
+        self.each("AWS::CodeDeploy::DeploymentGroup", self.deployment_group)
+        return topology
 
     # -- references -------------------------------------------------------------------------------
 
-    def reference(self, value: Any, kind: str, noun: str) -> Any:
-        """The id of the template resource of type `kind` that `value` points at, or Unknown."""
+    def reference(self, prop: Prop, kind: str, noun: str) -> Any:
+        """The id of the template resource of type `kind` that `prop` points at, or Unknown."""
+        value = prop.value
         if isinstance(value, ResourceRef):
             if self.topology.resource_types.get(value.resource) == kind and value.attribute is None:
                 return value.resource
-            return Unknown(f"{value} is not a {noun} of this template")
+            return Unknown(f"{value} is not a {noun} of this template", malformed=True, path=prop.path)
         if isinstance(value, Unknown):
-            return value
-        return Unknown(f"{noun} {value!r} is not defined in this template")
+            return value.at(prop.path)
+        if isinstance(value, str):  # an id or ARN of a resource outside the template
+            return Unknown(f"{noun} {value} is not defined in this template")
+        return Unknown(f"{noun} {shown(value)} is not a reference", malformed=True, path=prop.path)
 
     def security_group_set(self, prop: Prop) -> Any:
-        values = as_list(prop.value)
+        values = located(as_list(prop.value), prop.path)
         if values is None:
             return None
         if isinstance(values, Unknown):
             return SgSet((), (values,), prop.path)
         known, unknown = [], []
-        for value in values:
-            group = self.security_group_id(value)
+        for index, value in enumerate(values):
+            group = self.security_group_id(Prop(value, prop.path + (index,)))
             (unknown if isinstance(group, Unknown) else known).append(group)
         return SgSet(tuple(dict.fromkeys(known)), tuple(unknown), prop.path)
 
-    def security_group_id(self, value: Any) -> Any:
+    def security_group_id(self, prop: Prop) -> Any:
         """A group of the template by logical id, a group outside it by its literal id, or Unknown."""
-        if isinstance(value, str) and value.startswith("sg-"):
-            return value
-        return self.reference(value, SECURITY_GROUP, "security group")
+        if isinstance(prop.value, str) and prop.value.startswith("sg-"):
+            return prop.value
+        return self.reference(prop, SECURITY_GROUP, "security group")
 
     def subnet_networks(self, prop: Prop) -> Any:
         """The CIDRs of the subnets named by `prop`, or Unknown unless every one is known."""
-        subnets = as_list(prop.value)
+        subnets = located(as_list(prop.value), prop.path)
         if not subnets:
             return Unknown("the subnets are not given")
         if isinstance(subnets, Unknown):
             return subnets
         networks = []
-        for subnet in subnets:
-            subnet_id = self.reference(subnet, "AWS::EC2::Subnet", "subnet")
+        for index, subnet in enumerate(subnets):
+            subnet_id = self.reference(Prop(subnet, prop.path + (index,)), "AWS::EC2::Subnet", "subnet")
             if isinstance(subnet_id, Unknown):
-                return Unknown(f"the CIDR of subnet {subnet_id.reason.split(' ')[0]} is not known")
-            network = parse_network(self.properties(subnet_id).get("CidrBlock").value)
-            if isinstance(network, Unknown):
+                return Unknown(f"the CIDR of a subnet is not known ({subnet_id.reason})", subnet_id.malformed,
+                               subnet_id.path)
+            block = self.properties(subnet_id).get("CidrBlock", lambda value: value and parse_network(value))
+            if block.value is None:
                 return Unknown(f"the CIDR of subnet {subnet_id} is not known")
-            networks.append(network)
+            if isinstance(block.value, Unknown):
+                return block.value
+            networks.append(block.value)
         return networks
 
     # -- security groups --------------------------------------------------------------------------
@@ -179,40 +239,38 @@ class _Builder:
             group.egress.append(self.sg_rule(rule, "egress", resource_id))
         return group
 
-    def standalone_rules(self, kind: str, direction: str) -> None:
-        for resource_id in self.of_type(kind):
-            properties = self.properties(resource_id)
-            group_id = self.reference(properties.get("GroupId").value, SECURITY_GROUP, "security group")
-            group = self.topology.security_groups.get(group_id) if isinstance(group_id, str) else None
-            if group is None:
-                continue  # a rule of a group outside the template cannot open or close a hop we judge
-            rule = self.sg_rule(properties, direction, group.id)
-            if direction == "ingress":
-                group.ingress.append(rule)
-            else:
-                self.groups_with_declared_egress.add(group.id)
-                group.egress.append(rule)
+    def standalone_rule(self, resource_id: str, direction: str) -> None:
+        properties = self.properties(resource_id)
+        group_id = self.reference(properties.get("GroupId"), SECURITY_GROUP, "security group")
+        if is_malformed(group_id):
+            # The rule may be meant for any group of the template: it may open any of them, and an
+            # egress rule would take away a group's default allow-all egress.
+            for group in self.topology.security_groups.values():
+                self.add_rule(group, unreadable_rule(group.id, direction, group_id, group_id.path))
+            return
+        group = self.topology.security_groups.get(group_id) if isinstance(group_id, str) else None
+        if group is None:
+            return  # a rule of a group outside the template cannot open or close a hop we judge
+        self.add_rule(group, self.sg_rule(properties, direction, group.id))
+
+    def add_rule(self, group: SecurityGroup, rule: SgRule) -> None:
+        if rule.direction == "ingress":
+            group.ingress.append(rule)
+        else:
+            self.groups_with_declared_egress.add(group.id)
+            group.egress.append(rule)
 
     def sg_rule(self, properties: _Properties, direction: str, group_id: str) -> SgRule:
-        protocol_prop = properties.get("IpProtocol")
-        protocol = as_text(protocol_prop.value)
-        if isinstance(protocol, str):
-            protocol = _PROTOCOL_NAMES.get(protocol.lower(), protocol.lower())
-        elif protocol is None:
-            protocol = Unknown("the rule has no IpProtocol")
-        from_prop, to_prop = properties.get("FromPort"), properties.get("ToPort")
-        from_port, to_port = as_port(from_prop.value), as_port(to_prop.value)
-        if protocol == ALL_PROTOCOLS:
-            from_port = to_port = None
-        elif protocol in ("tcp", "udp"):
-            from_port = _port_bound(from_port, "FromPort")
-            to_port = _port_bound(to_port, "ToPort")
+        protocol_prop = properties.get("IpProtocol", as_text)
+        protocol = located(normalized_protocol(protocol_prop.value, "IpProtocol"), protocol_prop.path)
+        from_prop, to_prop = properties.get("FromPort", as_port), properties.get("ToPort", as_port)
+        from_port, to_port = normalized_ports(protocol, from_prop.value, to_prop.value, ("FromPort", "ToPort"))
         return SgRule(
             group_id,
             direction,
             protocol,
-            from_port,
-            to_port,
+            located(from_port, from_prop.path),
+            located(to_port, to_prop.path),
             self.peer(properties, direction),
             properties.path,
             from_prop.path,
@@ -224,23 +282,24 @@ class _Builder:
         for name in ("CidrIp", "CidrIpv6"):
             prop = properties.get(name)
             if prop.value is not None:
-                return Peer("cidr", parse_network(prop.value), prop.path)
+                return Peer("cidr", located(parse_network(prop.value), prop.path), prop.path)
         prop = properties.get(f"{side}SecurityGroupId")
         if prop.value is not None:
-            return Peer("sg", self.security_group_id(prop.value), prop.path)
-        prop = properties.get(f"{side}PrefixListId")
+            return Peer("sg", self.security_group_id(prop), prop.path)
+        prop = properties.get(f"{side}PrefixListId", as_text)
         if prop.value is not None:
             return Peer("prefix_list", prop.value, prop.path)
-        prop = properties.get("SourceSecurityGroupName")
+        prop = properties.get("SourceSecurityGroupName", as_text)
         if prop.value is not None:
-            return Peer("sg", Unknown(f"security group named {prop.value}"), prop.path)
-        return Peer("unknown", Unknown("the rule names no peer"), properties.path)
+            name = prop.value if isinstance(prop.value, Unknown) else Unknown(f"security group named {prop.value}")
+            return Peer("sg", name, prop.path)
+        return Peer("unknown", Unknown("the rule names no peer", malformed=True, path=properties.path), properties.path)
 
     # -- load balancing ---------------------------------------------------------------------------
 
     def load_balancer(self, resource_id: str) -> LoadBalancer:
         properties = self.properties(resource_id)
-        lb_type, scheme = properties.get("Type"), properties.get("Scheme")
+        lb_type, scheme = properties.get("Type", as_text), properties.get("Scheme", _scheme)
         subnets = properties.get("Subnets")
         if subnets.value is None and "SubnetMappings" in properties.raw:
             subnets = Prop([item.get("SubnetId").value for _, item in properties.items("SubnetMappings")],
@@ -256,48 +315,49 @@ class _Builder:
 
     def target_group(self, resource_id: str) -> TargetGroup:
         properties = self.properties(resource_id)
-        target_type, hc_protocol = properties.get("TargetType"), properties.get("HealthCheckProtocol")
-        hc_port = properties.get("HealthCheckPort")
-        hc_port_value = hc_port.value
-        if hc_port_value is None or hc_port_value == "traffic-port":
-            hc_port_value = "traffic-port"
-        else:
-            hc_port_value = as_port(hc_port_value)
+        target_type, hc_protocol = properties.get("TargetType", as_text), properties.get("HealthCheckProtocol", as_text)
         return TargetGroup(
             resource_id,
             ("Resources", resource_id),
-            properties.get("Protocol"),
-            Prop(as_port(properties.get("Port").value), properties.get("Port").path),
+            properties.get("Protocol", as_text),
+            properties.get("Port", as_port),
             Prop("instance" if target_type.value is None else target_type.value, target_type.path),
             Prop("HTTP" if hc_protocol.value is None else hc_protocol.value, hc_protocol.path),
-            Prop(hc_port_value, hc_port.path),
+            properties.get("HealthCheckPort", _health_check_port),
         )
 
     def listener(self, resource_id: str) -> Listener:
         properties = self.properties(resource_id)
-        load_balancer = self.reference(
-            properties.get("LoadBalancerArn").value, ELBV2 + "LoadBalancer", "load balancer"
-        )
+        load_balancer = self.reference(properties.get("LoadBalancerArn"), ELBV2 + "LoadBalancer", "load balancer")
         self.add_forwards(resource_id, properties, "DefaultActions")
-        port = properties.get("Port")
         return Listener(
             resource_id,
             ("Resources", resource_id),
             load_balancer,
-            properties.get("Protocol"),
-            Prop(as_port(port.value), port.path),
+            properties.get("Protocol", as_text),
+            properties.get("Port", as_port),
         )
+
+    def listener_rule(self, resource_id: str) -> None:
+        properties = self.properties(resource_id)
+        listener = self.reference(properties.get("ListenerArn"), ELBV2 + "Listener", "listener")
+        self.add_forwards(listener, properties, "Actions")
 
     def add_forwards(self, listener: Any, properties: _Properties, actions: str) -> None:
         for _, action in properties.items(actions):
-            if str(action.get("Type").value).lower() != "forward":
+            action_type = action.get("Type", as_text)
+            if isinstance(action_type.value, Unknown):
+                # An action that cannot be read may forward to any target group.
+                self.topology.forwards.append(Forward(listener, action_type.value, action_type.path))
+                continue
+            if str(action_type.value).lower() != "forward":
                 continue
             targets = [action.get("TargetGroupArn")]
             for _, weighted in action.child("ForwardConfig").items("TargetGroups"):
                 targets.append(weighted.get("TargetGroupArn"))
             for target in targets:
                 if target.value is not None:
-                    group = self.reference(target.value, ELBV2 + "TargetGroup", "target group")
+                    group = self.reference(target, ELBV2 + "TargetGroup", "target group")
                     self.topology.forwards.append(Forward(listener, group, target.path))
 
     # -- ECS --------------------------------------------------------------------------------------
@@ -308,23 +368,21 @@ class _Builder:
         for _, container in properties.items("ContainerDefinitions"):
             mappings = []
             for _, mapping in container.items("PortMappings"):
-                container_port, host_port = mapping.get("ContainerPort"), mapping.get("HostPort")
-                protocol = mapping.get("Protocol")
+                protocol = mapping.get("Protocol", as_text)
                 mappings.append(
                     PortMapping(
-                        Prop(as_port(container_port.value), container_port.path),
-                        Prop(as_port(host_port.value), host_port.path),
-                        Prop("tcp" if protocol.value is None else as_text(protocol.value), protocol.path),
+                        mapping.get("ContainerPort", as_port),
+                        mapping.get("HostPort", as_port),
+                        Prop("tcp" if protocol.value is None else protocol.value, protocol.path),
                     )
                 )
-            containers.append(Container(container.get("Name"), mappings, container.path))
-        definitions = properties.get("ContainerDefinitions")
+            containers.append(Container(container.get("Name", as_text), mappings, container.path))
         return TaskDefinition(
             resource_id,
             ("Resources", resource_id),
-            properties.get("NetworkMode"),
-            properties.get("RequiresCompatibilities"),
-            definitions.value if isinstance(definitions.value, Unknown) else containers,
+            properties.get("NetworkMode", as_text),
+            properties.get("RequiresCompatibilities", _compatibilities),
+            containers,
         )
 
     def service(self, resource_id: str) -> Service:
@@ -334,38 +392,183 @@ class _Builder:
             target = entry.get("TargetGroupArn")
             if target.value is None:
                 continue  # a Classic Load Balancer entry: not an ALB hop
-            group = self.reference(target.value, ELBV2 + "TargetGroup", "target group")
-            port = entry.get("ContainerPort")
             entries.append(
                 LoadBalancerEntry(
                     index,
-                    Prop(group, target.path),
-                    entry.get("ContainerName"),
-                    Prop(as_port(port.value), port.path),
+                    Prop(self.reference(target, ELBV2 + "TargetGroup", "target group"), target.path),
+                    entry.get("ContainerName", as_text),
+                    entry.get("ContainerPort", as_port),
                     entry.path,
                 )
             )
+            self.native_blue_green(resource_id, entries[-1], entry.child("AdvancedConfiguration"))
         awsvpc = properties.child("NetworkConfiguration").child("AwsvpcConfiguration")
-        providers = [item.get("CapacityProvider").value for _, item in properties.items("CapacityProviderStrategy")]
+        strategy = [item.get("CapacityProvider") for _, item in properties.items("CapacityProviderStrategy")]
+        providers = [provider.value for provider in strategy]
         return Service(
             resource_id,
             ("Resources", resource_id),
-            self.reference(properties.get("TaskDefinition").value, "AWS::ECS::TaskDefinition", "task definition"),
-            properties.get("LaunchType"),
+            self.reference(properties.get("TaskDefinition"), "AWS::ECS::TaskDefinition", "task definition"),
+            properties.get("LaunchType", as_text),
             Prop(providers, properties.get("CapacityProviderStrategy").path),
             entries,
             self.security_group_set(awsvpc.get("SecurityGroups")),
             awsvpc.path,
             self.subnet_networks(awsvpc.get("Subnets")),
+            container_instances=self.container_instances(properties, strategy),
         )
 
+    # -- blue/green -------------------------------------------------------------------------------
 
-def _port_bound(port: Any, name: str) -> Any:
-    if port is None:
-        return Unknown(f"the rule has no {name}")
-    if port == -1:
-        return Unknown(f"{name} -1 is not a tcp/udp port")
-    return port
+    def native_blue_green(self, service_id: str, entry: LoadBalancerEntry, advanced: _Properties) -> None:
+        """ECS native blue/green: the entry's AdvancedConfiguration names the alternate target group and the
+        listener rules that carry production and test traffic."""
+        alternate = advanced.get("AlternateTargetGroupArn")
+        if alternate.value is None or not isinstance(entry.target_group.value, str):
+            return
+        production, test = advanced.get("ProductionListenerRule"), advanced.get("TestListenerRule")
+        self.topology.blue_green.append(BlueGreen(
+            service_id,
+            entry.target_group.value,
+            Prop(self.reference(alternate, ELBV2 + "TargetGroup", "target group"), alternate.path),
+            (self.listener_of_rule(production),) if production.value is not None else (),
+            (Prop(self.listener_of_rule(test), test.path),) if test.value is not None else (),
+            advanced.path,
+        ))
+
+    def listener_of_rule(self, prop: Prop) -> Any:
+        rule = self.reference(prop, ELBV2 + "ListenerRule", "listener rule")
+        if isinstance(rule, Unknown):
+            return rule
+        return self.reference(self.properties(rule).get("ListenerArn"), ELBV2 + "Listener", "listener")
+
+    def deployment_group(self, resource_id: str) -> None:
+        """CodeDeploy blue/green of ECS services: each target group pair, with its production and test listeners.
+
+        Services and target groups are named by name (`!GetAtt Service.Name`, `!GetAtt Group.TargetGroupName`):
+        only names that reference resources of the template link the pair to a hop.
+        """
+        properties = self.properties(resource_id)
+        services = [self.referenced(item.get("ServiceName"), "AWS::ECS::Service")
+                    for _, item in properties.items("ECSServices")]
+        for _, pair in properties.child("LoadBalancerInfo").items("TargetGroupPairInfoList"):
+            groups = [group.get("Name") for _, group in pair.items("TargetGroups")]
+            if len(groups) != 2:
+                continue  # CodeDeploy takes exactly two target groups: nothing to pair
+            production = tuple(prop.value for prop in self.route_listeners(pair.child("ProdTrafficRoute")))
+            test = self.route_listeners(pair.child("TestTrafficRoute"))
+            for primary, alternate in (groups, groups[::-1]):
+                primary_id = self.referenced(primary, ELBV2 + "TargetGroup")
+                alternate_id = Prop(self.referenced(alternate, ELBV2 + "TargetGroup"), alternate.path)
+                for service in services:
+                    if isinstance(service, str) and isinstance(primary_id, str):
+                        self.topology.blue_green.append(
+                            BlueGreen(service, primary_id, alternate_id, production, test, pair.path))
+
+    def route_listeners(self, route: _Properties) -> tuple:
+        """A CodeDeploy traffic route's listeners: a Prop (listener id, or Unknown) for each of its ListenerArns."""
+        listeners = route.get("ListenerArns", as_list)
+        if isinstance(listeners.value, Unknown):
+            return (listeners,)
+        return tuple(Prop(self.reference(Prop(listener, listeners.path + (index,)), ELBV2 + "Listener", "listener"),
+                          listeners.path + (index,))
+                     for index, listener in enumerate(listeners.value or []))
+
+    def referenced(self, prop: Prop, kind: str) -> Any:
+        """The resource of type `kind` that `prop` names by `Ref` or `GetAtt` (of any attribute), or Unknown."""
+        value = prop.value
+        if isinstance(value, ResourceRef) and self.topology.resource_types.get(value.resource) == kind:
+            return value.resource
+        return Unknown(f"{shown(value)} names no {kind} of this template")
+
+    # -- container instances (ECS on EC2) ----------------------------------------------------------
+
+    def container_instances(self, service: _Properties, strategy: list) -> Any:
+        """The Auto Scaling groups behind the service's capacity providers (its cluster's default strategy
+        when it names neither providers nor a launch type), or Unknown when the template does not link them."""
+        if not strategy and service.get("LaunchType").value is None:
+            strategy = self.cluster_default_strategy(service.get("Cluster"))
+        if not strategy:
+            return Unknown("no capacity provider of the service or its cluster names an Auto Scaling group of "
+                           "this template")
+        fleets = []
+        for provider in strategy:
+            provider_id = self.reference(provider, "AWS::ECS::CapacityProvider", "capacity provider")
+            if isinstance(provider_id, Unknown):
+                return provider_id
+            group = self.properties(provider_id).child("AutoScalingGroupProvider").get("AutoScalingGroupArn")
+            group_id = self.reference(group, "AWS::AutoScaling::AutoScalingGroup", "Auto Scaling group")
+            if isinstance(group_id, Unknown):
+                return group_id
+            fleet = self.auto_scaling_group_instances(group_id)
+            if isinstance(fleet, Unknown):
+                return fleet
+            fleets.append(fleet)
+        return fleets
+
+    def cluster_default_strategy(self, cluster: Prop) -> list:
+        """CapacityProvider props of the cluster's DefaultCapacityProviderStrategy, set on the cluster or by
+        an AWS::ECS::ClusterCapacityProviderAssociations."""
+        cluster_id = self.reference(cluster, "AWS::ECS::Cluster", "cluster")
+        if isinstance(cluster_id, Unknown):
+            return []
+        associations = [self.properties(association)
+                        for association in self.of_type("AWS::ECS::ClusterCapacityProviderAssociations")]
+        holders = [self.properties(cluster_id)] + [
+            association for association in associations
+            if self.reference(association.get("Cluster"), "AWS::ECS::Cluster", "cluster") == cluster_id]
+        return [item.get("CapacityProvider") for holder in holders
+                for _, item in holder.items("DefaultCapacityProviderStrategy")]
+
+    def auto_scaling_group_instances(self, group_id: str) -> Any:
+        """The security groups and subnets of the group's instances, from its launch template or configuration."""
+        group = self.properties(group_id)
+        if "LaunchConfigurationName" in group.raw:
+            configuration = self.reference(group.get("LaunchConfigurationName"),
+                                           "AWS::AutoScaling::LaunchConfiguration", "launch configuration")
+            if isinstance(configuration, Unknown):
+                return configuration
+            groups = self.properties(configuration).get("SecurityGroups")
+        else:
+            specification = group.child("LaunchTemplate") if "LaunchTemplate" in group.raw else group.child(
+                "MixedInstancesPolicy").child("LaunchTemplate").child("LaunchTemplateSpecification")
+            template = self.reference(specification.get("LaunchTemplateId"), "AWS::EC2::LaunchTemplate",
+                                      "launch template")
+            if isinstance(template, Unknown):
+                return template
+            data = self.properties(template).child("LaunchTemplateData")
+            interfaces = [interface for _, interface in data.items("NetworkInterfaces")]
+            # With network interfaces, the primary one's Groups are the instance's; SecurityGroupIds are then
+            # not allowed. SecurityGroups names groups, which only the default VPC resolves: unknown here.
+            groups = (interfaces[0].get("Groups") if interfaces
+                      else data.get("SecurityGroupIds") if "SecurityGroupIds" in data.raw
+                      else data.get("SecurityGroups"))
+        return ContainerInstances(group_id, self.security_group_set(groups),
+                                  self.subnet_networks(group.get("VPCZoneIdentifier")), groups.path)
+
+
+def _scheme(value: Any) -> Any:
+    """Who the clients are depends on the scheme: another word is no scheme to judge by."""
+    scheme = as_text(value)
+    if isinstance(scheme, str) and scheme not in ("internet-facing", "internal"):
+        return Unknown(f"Scheme {shown(scheme)} is neither internet-facing nor internal", malformed=True)
+    return scheme
+
+
+def _compatibilities(value: Any) -> Any:
+    """Whether a task definition is for Fargate decides where HOP208 judges it: a word that is no launch
+    type leaves that open."""
+    items = as_list(value)
+    if isinstance(items, list) and any(
+        not isinstance(item, Unknown) and item not in LAUNCH_TYPES or is_malformed(item) for item in items
+    ):
+        return Unknown(f"RequiresCompatibilities {shown(items)} is not a list of launch types", malformed=True)
+    return items
+
+
+def _health_check_port(value: Any) -> Any:
+    """"traffic-port" (also when absent: the target group's default), or the explicit port."""
+    return "traffic-port" if value is None or value == "traffic-port" else as_port(value)
 
 
 def build_topology(template: dict, resolver: Resolver) -> Topology:

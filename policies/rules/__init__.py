@@ -1,5 +1,12 @@
 """Every rule of the catalog as a function of a topology, yielding one Result per hop it judges."""
 
+from policies.rules.blue_green import hop401_alternate_target_group_matches_primary, hop402_test_listener_port_open
+from policies.rules.container_instances import (
+    hop501_instance_targets_for_host_networking,
+    hop502_dynamic_host_port_health_check,
+    hop503_instance_ingress_host_port,
+    hop504_alb_egress_host_port,
+)
 from policies.rules.ecs import (
     hop202_target_group_attached,
     hop204_container_name_exists,
@@ -41,4 +48,10 @@ ALL_RULES = (
     hop304_task_ingress_health_check_port,
     hop305_awsvpc_service_names_security_groups,
     hop306_container_port_not_open_to_world,
+    hop401_alternate_target_group_matches_primary,
+    hop402_test_listener_port_open,
+    hop501_instance_targets_for_host_networking,
+    hop502_dynamic_host_port_health_check,
+    hop503_instance_ingress_host_port,
+    hop504_alb_egress_host_port,
 )

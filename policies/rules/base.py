@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Iterator
 
 from policies.findings import Verdict
-from policies.topology import Container, LoadBalancer, LoadBalancerEntry, Service, TargetGroup, TaskDefinition, Topology
-from policies.values import Unknown
+from policies.topology import BlueGreen, Container, LoadBalancer, LoadBalancerEntry, Service, TargetGroup, TaskDefinition, Topology
+from policies.values import Unknown, same_value
 
 APPLICATION = "application"
 ALB_PROTOCOLS = ("HTTP", "HTTPS")
@@ -24,6 +24,17 @@ class Result:
     message: str
     path: tuple  # the property to fix
     hop: str = ""
+    unknowns: tuple = ()  # the Unknown values an UNKNOWN verdict rests on
+
+
+def unknowns_in(*values: Any) -> tuple:
+    """The Unknown values among `values` and the items of those that are lists."""
+    found = []
+    for value in values:
+        for item in value if isinstance(value, list) else (value,):
+            if isinstance(item, Unknown):
+                found.append(item)
+    return tuple(found)
 
 
 @dataclass
@@ -35,10 +46,11 @@ class ServiceHop:
     target_group: TargetGroup | None  # None when the entry's target group is not in the template
     task_definition: TaskDefinition | None  # None when it is not in the template
     load_balancers: list  # LoadBalancer, or Unknown for one that cannot be followed
+    blue_green: BlueGreen | None = None  # set on the hop to the alternate target group of a blue/green pair
 
     @property
     def key(self) -> str:
-        return f"LoadBalancers[{self.entry.index}]"
+        return f"LoadBalancers[{self.entry.index}]" + (" alternate" if self.blue_green else "")
 
     @property
     def target_port(self) -> Any:
@@ -49,7 +61,7 @@ class ServiceHop:
         if self.task_definition is None or isinstance(self.task_definition.containers, Unknown):
             return None
         name = self.entry.container_name.value
-        return next((c for c in self.task_definition.containers if c.name.value == name), None)
+        return next((c for c in self.task_definition.containers if same_value(c.name.value, name)), None)
 
     def describe(self) -> str:
         group = self.target_group.id if self.target_group else "its target group"
@@ -73,6 +85,21 @@ def service_hops(topology: Topology) -> Iterator[ServiceHop]:
                 task_definition,
                 load_balancers_forwarding_to(topology, group_id) if group else [],
             )
+            yield from _alternate_hops(topology, service, entry, task_definition)
+
+
+def _alternate_hops(topology: Topology, service: Service, entry: LoadBalancerEntry,
+                    task_definition: TaskDefinition | None) -> Iterator[ServiceHop]:
+    """The entry's tasks behind the alternate target group of each of its blue/green pairs: after a deployment
+    shifts traffic, every hop must hold there too, so every rule that judges hops judges these as well."""
+    for pair in topology.blue_green:
+        alternate = pair.alternate.value
+        if pair.service != service.id or not same_value(pair.primary, entry.target_group.value):
+            continue
+        group = topology.target_groups.get(alternate) if isinstance(alternate, str) else None
+        if group is not None:
+            yield ServiceHop(service, entry, group, task_definition, load_balancers_forwarding_to(topology, alternate),
+                             pair)
 
 
 def load_balancers_forwarding_to(topology: Topology, target_group: str) -> list:
@@ -88,7 +115,12 @@ def load_balancers_forwarding_to(topology: Topology, target_group: str) -> list:
             topology.load_balancers.get(listener.load_balancer) if isinstance(listener.load_balancer, str) else None
         )
         if balancer is None:
-            unknown = Unknown(f"the load balancer of listener {listener.id}")
+            unknown = listener.load_balancer if isinstance(listener.load_balancer, Unknown) else Unknown(
+                f"the load balancer of listener {listener.id}")
+            found.setdefault(unknown.reason, unknown)
+        elif isinstance(balancer.type.value, Unknown):
+            unknown = replace(balancer.type.value, reason=f"the Type of load balancer {balancer.id} is unknown "
+                                                          f"({balancer.type.value.reason})")
             found.setdefault(unknown.reason, unknown)
         elif balancer.type.value == APPLICATION:
             found.setdefault(balancer.id, balancer)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Callable
 
 from policies.findings import Verdict
@@ -19,16 +20,45 @@ PeerTest = Callable[[Peer], "bool | None"]
 EVERYWHERE_V4 = ipaddress.ip_network("0.0.0.0/0")
 
 
+@dataclass(frozen=True)
+class PortRange:
+    """Every port from `low` to `high`: a gate for it is open only if one rule admits them all."""
+
+    low: int
+    high: int
+
+    def __str__(self) -> str:
+        return f"{self.low}-{self.high}"
+
+
 @dataclass
 class Gate:
     verdict: Verdict
     groups: SgSet
+    direction: str
+    port: Any
+    peer_test: PeerTest
     opening: SgRule | None = None  # the rule proved to let the traffic through
-    near_miss: SgRule | None = None  # a rule with the right peer but the wrong protocol or port
     doubtful: SgRule | None = None  # the first rule that may let the traffic through
     doubtful_port: bool = False  # whether the doubt is about the doubtful rule's protocol or port
     doubts: list = field(default_factory=list)  # why the verdict is UNKNOWN
+    unknowns: list = field(default_factory=list)  # the Unknown values behind the doubts
     judged: list = field(default_factory=list)  # the SecurityGroup objects whose rules were read
+
+    @cached_property
+    def near_miss(self) -> SgRule | None:
+        """The first rule read, up to the opening one, with the right peer but the wrong protocol or port.
+
+        Looked for only when asked: the verdict itself reads only the rules that may admit the port.
+        """
+        for group in self.judged:
+            for rule in _rules(group, self.direction):
+                if rule is self.opening:
+                    return None
+                ports, peer = _judge_rule(rule, self.port, self.peer_test)
+                if peer and ports is False:
+                    return rule
+        return None
 
     def fix_path(self, direction: str) -> tuple:
         """The property to look at: the near-miss or doubtful rule, else where a rule would be added."""
@@ -56,6 +86,8 @@ def _rules(group: SecurityGroup, direction: str) -> list:
 
 
 def port_matches(rule: SgRule, port: Any) -> bool | None:
+    if isinstance(port, Unknown) and port.malformed:
+        return None  # even an allow-all rule does not carry a port the template gets wrong
     if rule.protocol == ALL_PROTOCOLS:
         return True
     if isinstance(rule.protocol, Unknown) or isinstance(port, Unknown):
@@ -64,30 +96,65 @@ def port_matches(rule: SgRule, port: Any) -> bool | None:
         return False
     if isinstance(rule.from_port, Unknown) or isinstance(rule.to_port, Unknown):
         return None
+    if isinstance(port, PortRange):
+        return rule.from_port <= port.low and port.high <= rule.to_port
     return rule.from_port <= port <= rule.to_port
 
 
+def _judge_rule(rule: SgRule, port: Any, peer_test: PeerTest) -> tuple:
+    """(does the rule admit the port, is its peer the one wanted): each True, False or None (cannot know)."""
+    ports, peer = port_matches(rule, port), peer_test(rule.peer)
+    if any(part.malformed for part in rule.unknowns()):
+        # A rule the template gets wrong opens nothing; but it may be meant to.
+        ports, peer = (None if ports else ports), (None if peer else peer)
+    return ports, peer
+
+
+def _rules_that_may_admit(group: SecurityGroup, direction: str, port: Any) -> list:
+    """The rules of `group` whose protocol and ports may let tcp/`port` through, in their order.
+
+    Each group's rules are indexed by port once: judging every service behind a shared group then reads
+    about one rule per service, instead of every rule of the group for every service.
+    """
+    rules = _rules(group, direction)
+    if not isinstance(port, int):
+        return rules
+    indexes = group.__dict__.setdefault("_rules_by_port", {})
+    indexed, single_port, others = indexes.get(direction, (-1, None, None))
+    if indexed != len(rules):  # (re)built when rules were added
+        single_port, others = {}, []
+        for position, rule in enumerate(rules):
+            if rule.protocol == "tcp" and isinstance(rule.from_port, int) and rule.from_port == rule.to_port:
+                single_port.setdefault(rule.from_port, []).append(position)
+            elif rule.protocol in ("tcp", ALL_PROTOCOLS) or isinstance(rule.protocol, Unknown):
+                others.append(position)  # port ranges, unknown ports, all traffic, unknown protocol
+        indexes[direction] = (len(rules), single_port, others)
+    return [rules[position] for position in sorted(single_port.get(port, []) + others)]
+
+
 def evaluate_gate(topology: Topology, groups: SgSet, direction: str, port: Any, peer_test: PeerTest) -> Gate:
-    gate = Gate(Verdict.FAILED, groups, doubts=[u.reason for u in groups.unknown])
+    gate = Gate(Verdict.FAILED, groups, direction, port, peer_test, doubts=[u.reason for u in groups.unknown],
+                unknowns=list(groups.unknown))
     for group_id in groups.known:
         group = topology.security_groups.get(group_id)
         if group is None:
             gate.doubts.append(f"the rules of security group {group_id} are not in the template")
             continue
         gate.judged.append(group)
-        for rule in _rules(group, direction):
-            ports, peer = port_matches(rule, port), peer_test(rule.peer)
+        for rule in _rules_that_may_admit(group, direction, port):
+            ports, peer = _judge_rule(rule, port, peer_test)
             if ports and peer:
                 gate.verdict, gate.opening = Verdict.PASSED, rule
                 return gate
-            if peer and ports is False and gate.near_miss is None:
-                gate.near_miss = rule
             if ports is not False and peer is not False:
-                gate.doubts.append(f"{group.id} rule {rule.label} may match")
+                why = "; ".join(dict.fromkeys(part.reason for part in rule.unknowns()))
+                gate.doubts.append(f"{group.id} rule {rule.label} may match" + (f" ({why})" if why else ""))
+                gate.unknowns.extend(rule.unknowns())
                 if gate.doubtful is None:
                     gate.doubtful, gate.doubtful_port = rule, ports is None
     if isinstance(port, Unknown):
         gate.doubts.append(port.reason)
+        gate.unknowns.append(port)
     if gate.doubts:
         gate.verdict = Verdict.UNKNOWN
     return gate
@@ -110,12 +177,16 @@ def covers(peer: Peer, networks: Any) -> bool | None:
 def group_or_cidr_test(groups: SgSet | None, networks: Any) -> PeerTest:
     """Matches a peer that is one of `groups` (None: the VPC default group) or a CIDR covering `networks`."""
     group_ids = set(groups.known) if groups is not None else set()
+    # A group the template names wrongly (a misspelt Ref) may be any group: it may be the rule's peer.
+    misnamed = groups is not None and any(group.malformed for group in groups.unknown)
 
     def test(peer: Peer) -> bool | None:
         if peer.kind == "cidr":
             return covers(peer, networks)
         if peer.kind == "sg":
-            return None if isinstance(peer.value, Unknown) else peer.value in group_ids
+            if isinstance(peer.value, Unknown):
+                return None
+            return True if peer.value in group_ids else (None if misnamed else False)
         return None
 
     return test

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from policies.findings import Verdict
-from policies.rules.base import ALB_PROTOCOLS, APPLICATION, Result
+from policies.rules.base import ALB_PROTOCOLS, APPLICATION, Result, unknowns_in
 from policies.rules.gates import evaluate_gate
 from policies.topology import Listener, LoadBalancer, Peer, Prop, Topology
 from policies.values import Unknown
@@ -15,6 +15,8 @@ def _client_test(balancer: LoadBalancer):
     scheme = balancer.scheme.value
 
     def test(peer: Peer) -> bool | None:
+        if isinstance(scheme, Unknown) and scheme.malformed:
+            return None  # who the clients are depends on the scheme
         if scheme == "internal":
             return True  # any source inside the network is a legitimate client
         if peer.kind == "cidr":
@@ -28,23 +30,34 @@ def _client_test(balancer: LoadBalancer):
     return test
 
 
-def _listener_balancer(topology: Topology, listener: Listener) -> LoadBalancer | None:
-    if isinstance(listener.load_balancer, str):
-        return topology.load_balancers.get(listener.load_balancer)
-    return None
+def application_balancer(topology: Topology, listener: Listener) -> LoadBalancer | Unknown | None:
+    """The ALB of a listener; Unknown when that cannot be told, None when it is no ALB of the template."""
+    if isinstance(listener.load_balancer, Unknown):
+        return listener.load_balancer
+    balancer = topology.load_balancers.get(listener.load_balancer)
+    if balancer is None:
+        return None
+    if isinstance(balancer.type.value, Unknown):
+        return balancer.type.value
+    return balancer if balancer.type.value == APPLICATION else None
+
+
+def _unknown_balancer(rule_id: str, listener: Listener, unknown: Unknown) -> Result:
+    return Result(rule_id, Verdict.UNKNOWN, listener.id,
+                  f"listener {listener.id}: cannot tell whether its load balancer is an application load balancer "
+                  f"({unknown.reason})", unknown.path or listener.path, unknowns=(unknown,))
 
 
 def hop101_listener_port_open_to_clients(topology: Topology) -> Iterator[Result]:
+    test_only = topology.test_only_listeners()
     for listener in topology.listeners.values():
-        balancer = _listener_balancer(topology, listener)
+        if listener.id in test_only:
+            continue  # testers are no clients: HOP402 judges who may reach a blue/green test listener
+        balancer = application_balancer(topology, listener)
         port = listener.port.value
-        if balancer is None:
-            if isinstance(listener.load_balancer, Unknown):
-                yield Result("HOP101", Verdict.UNKNOWN, listener.id,
-                             f"listener {listener.id}: its load balancer is unknown "
-                             f"({listener.load_balancer.reason})", listener.path)
-            continue
-        if balancer.type.value != APPLICATION or port is None:
+        if isinstance(balancer, Unknown):
+            yield _unknown_balancer("HOP101", listener, balancer)
+        if not isinstance(balancer, LoadBalancer) or port is None:
             continue
         where = f"listener {listener.id} ({balancer.scheme.value} ALB {balancer.id}, port {port})"
         if balancer.security_groups is None:
@@ -66,7 +79,8 @@ def hop101_listener_port_open_to_clients(topology: Topology) -> Iterator[Result]
                            f"{gate.rules_summary('ingress')}")
         else:
             message = f"{where}: cannot prove ALB SG {groups} allows tcp/{port} from clients: {'; '.join(gate.doubts)}"
-        yield Result("HOP101", gate.verdict, listener.id, message, gate.fix_path("ingress"))
+        unknowns = unknowns_in(*gate.unknowns, balancer.scheme.value) if gate.verdict is Verdict.UNKNOWN else ()
+        yield Result("HOP101", gate.verdict, listener.id, message, gate.fix_path("ingress"), unknowns=unknowns)
 
 
 def _protocol_result(subject: str, described: str, protocol: Prop, hop: str = "") -> Result | None:
@@ -76,7 +90,7 @@ def _protocol_result(subject: str, described: str, protocol: Prop, hop: str = ""
         return None
     if isinstance(value, Unknown):
         return Result("HOP201", Verdict.UNKNOWN, subject, f"{described}: protocol unknown ({value.reason})",
-                      protocol.path, hop)
+                      protocol.path, hop, (value,))
     if str(value).upper() in ALB_PROTOCOLS:
         return Result("HOP201", Verdict.PASSED, subject, f"{described} uses protocol {value}", protocol.path, hop)
     return Result("HOP201", Verdict.FAILED, subject,
@@ -85,8 +99,10 @@ def _protocol_result(subject: str, described: str, protocol: Prop, hop: str = ""
 
 def hop201_alb_protocols(topology: Topology) -> Iterator[Result]:
     for listener in topology.listeners.values():
-        balancer = _listener_balancer(topology, listener)
-        if balancer is None or balancer.type.value != APPLICATION:
+        balancer = application_balancer(topology, listener)
+        if isinstance(balancer, Unknown):
+            yield _unknown_balancer("HOP201", listener, balancer)
+        if not isinstance(balancer, LoadBalancer):
             continue
         results = [_protocol_result(listener.id, f"listener {listener.id} of ALB {balancer.id}", listener.protocol)]
         for forward in topology.forwards_from(listener.id):

@@ -5,21 +5,27 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from policies.findings import Verdict
-from policies.rules.base import Result, ServiceHop, network_mode, service_hops
+from policies.rules.base import Result, ServiceHop, network_mode, service_hops, unknowns_in
 from policies.rules.gates import Gate, evaluate_gate, group_or_cidr_test, is_everywhere
-from policies.topology import LoadBalancer, Service, Topology
-from policies.values import Unknown
+from policies.topology import LoadBalancer, Service, SgSet, Topology
+from policies.values import Unknown, is_malformed, same_value
 
 TARGET_PORT, HEALTH_CHECK_PORT = "target port", "health-check port"
 
 
-def _judged_by_task_groups(topology: Topology, service: Service) -> bool:
-    """awsvpc tasks carry the service's security groups; in bridge or host mode the instances' do."""
+def _judged_by_task_groups(topology: Topology, service: Service) -> bool | Unknown:
+    """awsvpc tasks carry the service's security groups; in bridge or host mode the instances' do.
+
+    Unknown when the task definition or its network mode cannot be read.
+    """
+    if is_malformed(service.task_definition):
+        return service.task_definition
     definition = topology.task_definitions.get(service.task_definition) if isinstance(
         service.task_definition, str) else None
     if definition is None:
         return service.security_groups is not None
-    return network_mode(definition) == "awsvpc"
+    mode = network_mode(definition)
+    return mode if isinstance(mode, Unknown) else mode == "awsvpc"
 
 
 def _ports(hop: ServiceHop, health_check_only: bool) -> list:
@@ -28,15 +34,23 @@ def _ports(hop: ServiceHop, health_check_only: bool) -> list:
     if not health_check_only:
         return [(target, TARGET_PORT)] if target is not None else []
     health = hop.target_group.health_check_port.value if hop.target_group else "traffic-port"
-    if health == "traffic-port" or health == target:
+    if health == "traffic-port" or same_value(health, target):
         return []
     return [(health, HEALTH_CHECK_PORT)]
 
 
-def _hops(topology: Topology) -> Iterator[ServiceHop]:
+def _hops(topology: Topology) -> Iterator[tuple]:
+    """(hop, None) for each hop the service's groups carry; (hop, why) when that is unknown."""
     for hop in service_hops(topology):
-        if hop.load_balancers and _judged_by_task_groups(topology, hop.service):
-            yield hop
+        judged = _judged_by_task_groups(topology, hop.service)
+        if hop.load_balancers and judged is not False:
+            yield hop, judged if isinstance(judged, Unknown) else None
+
+
+def _groups_unknown(rule_id: str, hop: ServiceHop, why: Unknown, port: Any, kind: str, key: str) -> Result:
+    return Result(rule_id, Verdict.UNKNOWN, hop.service.id,
+                  f"{hop.describe()}: cannot tell which security groups carry tcp/{port} ({kind}) to its tasks: "
+                  f"{why.reason}", why.path or hop.entry.path, key, (why,))
 
 
 def _judge_each_balancer(rule_id: str, topology: Topology, health_check_only: bool, judge) -> Iterator[Result]:
@@ -44,15 +58,19 @@ def _judge_each_balancer(rule_id: str, topology: Topology, health_check_only: bo
 
     A load balancer that cannot be followed gets UNKNOWN here, so `judge` only sees template ones.
     """
-    for hop in _hops(topology):
+    for hop, unsure in _hops(topology):
         for port, kind in _ports(hop, health_check_only):
+            if unsure:
+                yield _groups_unknown(rule_id, hop, unsure, port, kind, hop.key)
+                continue
             for balancer in hop.load_balancers:
                 if isinstance(balancer, LoadBalancer):
                     yield judge(hop, port, kind, balancer, f"{hop.key}:{balancer.id}")
                 else:
                     yield Result(rule_id, Verdict.UNKNOWN, hop.service.id,
-                                 f"{hop.describe()}: cannot judge tcp/{port} ({kind}): {balancer.reason} is not in "
-                                 f"the template", hop.entry.path, f"{hop.key}:{balancer.reason}")
+                                 f"{hop.describe()}: cannot judge tcp/{port} ({kind}) through a load balancer that "
+                                 f"cannot be followed: {balancer.reason}", hop.entry.path,
+                                 f"{hop.key}:{balancer.reason}", (balancer,))
 
 
 def _egress_results(rule_id: str, topology: Topology, health_check_only: bool) -> Iterator[Result]:
@@ -66,7 +84,8 @@ def _egress_results(rule_id: str, topology: Topology, health_check_only: bool) -
         peer_test = group_or_cidr_test(service_groups, hop.service.addresses)
         gate = evaluate_gate(topology, balancer.security_groups, "egress", port, peer_test)
         owner = f"ALB {balancer.id} SG {balancer.security_groups.label}"
-        return _gate_result(rule_id, hop, gate, "egress", "ALB SG", owner, f"toward {towards}", port, kind, key)
+        return _gate_result(rule_id, hop, gate, "egress", "ALB SG", owner, f"toward {towards}", port, kind, key,
+                            service_groups, hop.service.addresses)
 
     return _judge_each_balancer(rule_id, topology, health_check_only, judge)
 
@@ -83,14 +102,18 @@ def _ingress_results(rule_id: str, topology: Topology, health_check_only: bool) 
         peer_test = group_or_cidr_test(alb_groups, balancer.addresses)
         gate = evaluate_gate(topology, service_groups, "ingress", port, peer_test)
         owner = f"task SG {service_groups.label}"
-        return _gate_result(rule_id, hop, gate, "ingress", "task SG", owner, f"from {source}", port, kind, key)
+        return _gate_result(rule_id, hop, gate, "ingress", "task SG", owner, f"from {source}", port, kind, key,
+                            alb_groups, balancer.addresses)
 
     return _judge_each_balancer(rule_id, topology, health_check_only, judge)
 
 
 def _gate_result(rule_id: str, hop: ServiceHop, gate: Gate, direction: str, role: str, owner: str, peer: str,
-                 port: Any, kind: str, key: str) -> Result:
-    """The verdict of one gate; `role` names the groups judged ("task SG"), `owner` names them all."""
+                 port: Any, kind: str, key: str, peer_groups: SgSet | None, peer_addresses: Any) -> Result:
+    """The verdict of one gate; `role` names the groups judged ("task SG"), `owner` names them all.
+
+    The peer (the other side of the hop) is known by its groups and addresses, which rules are judged against.
+    """
     where = hop.describe()
     if gate.verdict is Verdict.PASSED:
         rule = gate.opening
@@ -103,7 +126,9 @@ def _gate_result(rule_id: str, hop: ServiceHop, gate: Gate, direction: str, role
                    f"{gate.rules_summary(direction)}")
     else:
         message = f"{where}: cannot prove {owner} allows tcp/{port} ({kind}) {peer}: {'; '.join(gate.doubts)}"
-    return Result(rule_id, gate.verdict, hop.service.id, message, gate.fix_path(direction), key)
+    peer_unknowns = (*(peer_groups.unknown if peer_groups else ()), peer_addresses)
+    unknowns = unknowns_in(*gate.unknowns, *peer_unknowns) if gate.verdict is Verdict.UNKNOWN else ()
+    return Result(rule_id, gate.verdict, hop.service.id, message, gate.fix_path(direction), key, unknowns)
 
 
 def hop301_alb_egress_target_port(topology: Topology) -> Iterator[Result]:
@@ -128,20 +153,27 @@ def hop305_awsvpc_service_names_security_groups(topology: Topology) -> Iterator[
             service.task_definition, str) else None
         if definition is None or network_mode(definition) != "awsvpc":
             continue
-        if service.security_groups is None:
+        groups = service.security_groups
+        if groups is None or not (groups.known or groups.unknown):
             yield Result("HOP305", Verdict.FAILED, service.id,
                          f"service {service.id} (awsvpc) names no SecurityGroups, so its tasks get the VPC default "
                          f"security group", service.network_configuration_path)
+        elif any(group.malformed for group in groups.unknown):
+            yield Result("HOP305", Verdict.UNKNOWN, service.id,
+                         f"service {service.id} (awsvpc): cannot read its SecurityGroups: {groups.label}",
+                         groups.path, unknowns=groups.unknown)
         else:
             yield Result("HOP305", Verdict.PASSED, service.id,
-                         f"service {service.id} (awsvpc) uses SecurityGroups {service.security_groups.label}",
-                         service.security_groups.path)
+                         f"service {service.id} (awsvpc) uses SecurityGroups {groups.label}", groups.path)
 
 
 def hop306_container_port_not_open_to_world(topology: Topology) -> Iterator[Result]:
-    for hop in _hops(topology):
+    for hop, unsure in _hops(topology):
         port, groups = hop.target_port, hop.service.security_groups
         if port is None:
+            continue
+        if unsure:
+            yield _groups_unknown("HOP306", hop, unsure, port, TARGET_PORT, hop.key)
             continue
         if groups is None:
             yield Result("HOP306", Verdict.UNKNOWN, hop.service.id,
@@ -161,4 +193,4 @@ def hop306_container_port_not_open_to_world(topology: Topology) -> Iterator[Resu
         else:
             yield Result("HOP306", Verdict.UNKNOWN, hop.service.id,
                          f"{hop.describe()}: cannot prove task SG {groups.label} keeps tcp/{port} closed to the "
-                         f"internet: {'; '.join(gate.doubts)}", groups.path, hop.key)
+                         f"internet: {'; '.join(gate.doubts)}", groups.path, hop.key, tuple(gate.unknowns))

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Iterator
 
 from policies.findings import Verdict
-from policies.rules.base import ALB_PROTOCOLS, APPLICATION, Result, network_mode, service_hops
+from policies.rules.base import ALB_PROTOCOLS, APPLICATION, Result, network_mode, service_hops, unknowns_in
 from policies.topology import Topology
-from policies.values import Unknown
+from policies.values import Unknown, same_value
 
 
 def hop203_ip_targets_for_awsvpc(topology: Topology) -> Iterator[Result]:
@@ -20,7 +20,7 @@ def hop203_ip_targets_for_awsvpc(topology: Topology) -> Iterator[Result]:
         if isinstance(mode, Unknown) or isinstance(target_type, Unknown):
             reason = (mode if isinstance(mode, Unknown) else target_type).reason
             yield Result("HOP203", Verdict.UNKNOWN, group.id, f"{where}: cannot compare target type: {reason}",
-                         group.target_type.path, hop.service.id)
+                         group.target_type.path, hop.service.id, unknowns_in(mode, target_type))
         elif mode != "awsvpc":
             continue
         elif target_type == "ip":
@@ -47,7 +47,8 @@ def hop206_target_port_matches_container(topology: Topology) -> Iterator[Result]
         else:
             verdict, message = Verdict.FAILED, (
                 f"{where}: Port is {port}, but the service registers targets on ContainerPort {container_port}")
-        yield Result("HOP206", verdict, group.id, message, group.port.path, hop.service.id)
+        yield Result("HOP206", verdict, group.id, message, group.port.path, hop.service.id,
+                     unknowns_in(port, container_port))
 
 
 def _alb_target_groups(topology: Topology) -> dict:
@@ -76,7 +77,8 @@ def hop211_health_check_protocol(topology: Topology) -> Iterator[Result]:
         else:
             verdict, message = Verdict.FAILED, (
                 f"target group {group.id} health-checks over {protocol}; behind an ALB it must be HTTP or HTTPS")
-        yield Result("HOP211", verdict, group.id, message, group.health_check_protocol.path)
+        yield Result("HOP211", verdict, group.id, message, group.health_check_protocol.path,
+                     unknowns=unknowns_in(protocol))
 
 
 def hop212_health_check_port_exposed(topology: Topology) -> Iterator[Result]:
@@ -90,16 +92,17 @@ def hop212_health_check_port_exposed(topology: Topology) -> Iterator[Result]:
         if isinstance(definition.containers, Unknown) or isinstance(port, Unknown):
             reason = (port if isinstance(port, Unknown) else definition.containers).reason
             yield Result("HOP212", Verdict.UNKNOWN, group.id, f"{where}: cannot check HealthCheckPort: {reason}",
-                         path, hop.service.id)
+                         path, hop.service.id, unknowns_in(port, definition.containers))
             continue
         exposed = [m.container_port.value for c in definition.containers for m in c.port_mappings]
-        if port in exposed:
+        if any(same_value(port, exposed_port) for exposed_port in exposed):
             yield Result("HOP212", Verdict.PASSED, group.id,
                          f"{where}: HealthCheckPort {port} is mapped by task definition {definition.id}",
                          path, hop.service.id)
         elif any(isinstance(p, Unknown) for p in exposed):
             yield Result("HOP212", Verdict.UNKNOWN, group.id,
-                         f"{where}: some container ports of {definition.id} are unknown", path, hop.service.id)
+                         f"{where}: some container ports of {definition.id} are unknown", path, hop.service.id,
+                         unknowns_in(exposed))
         else:
             yield Result("HOP212", Verdict.FAILED, group.id,
                          f"{where}: HealthCheckPort {port} is exposed by no container of task definition "

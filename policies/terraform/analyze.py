@@ -21,8 +21,9 @@ def analyze_terraform(resources: list, source: str) -> Analysis:
     """
     valid = [r for r in resources if isinstance(r, dict) and isinstance(r.get("address"), str)
              and isinstance(r.get("type"), str) and isinstance(r.get("attributes", {}), dict)]
+    valid_ids = {id(r) for r in valid}
     problems = [f"{source}: ignored an entry that is not a resource dict: {r!r:.80}"
-                for r in resources if not any(r is v for v in valid)]
+                for r in resources if id(r) not in valid_ids]
     analysis = evaluate([Deployment({}, build_topology(valid))], source, None)
     analysis.problems[:0] = problems
     return analysis

@@ -17,13 +17,16 @@ Terraform semantics that differ from CloudFormation:
 from __future__ import annotations
 
 import re
+from functools import cached_property
 from typing import Any
 
 from policies.terraform.container_definitions import read_container_definitions
 from policies.terraform.expressions import interpret
 from policies.terraform.resources import split_address, unknown_reason
 from policies.topology import (
+    BlueGreen,
     Container,
+    ContainerInstances,
     Forward,
     Listener,
     LoadBalancer,
@@ -52,6 +55,7 @@ SECURITY_GROUP = ("aws_security_group",)
 SUBNET = ("aws_subnet",)
 TASK_DEFINITION = ("aws_ecs_task_definition",)
 SERVICE = ("aws_ecs_service",)
+DEPLOYMENT_GROUP = ("aws_codedeploy_deployment_group",)
 MAX_REFERENCE_DEPTH = 8
 
 # Attributes naming the other side of a rule: attribute -> peer kind. Lists give one peer per item.
@@ -137,6 +141,8 @@ class _Builder:
             self.topology.task_definitions[address] = self.task_definition(address)
         for address in self.of_type(SERVICE):
             self.topology.services[address] = self.service(address)
+        for address in self.of_type(DEPLOYMENT_GROUP):
+            self.deployment_group(self.attributes(address))
         return self.topology
 
     # -- references -------------------------------------------------------------------------------
@@ -366,10 +372,13 @@ class _Builder:
                 Prop(as_port(port.value), port.path),
                 entry.path,
             ))
+            for _, advanced in entry.known_blocks("advanced_configuration"):
+                self.native_blue_green(address, entries[-1], advanced)
         networks = attributes.known_blocks("network_configuration")
         network = networks[0][1] if networks else attributes
-        providers = [block.get("capacity_provider").value
-                     for _, block in attributes.known_blocks("capacity_provider_strategy")]
+        strategy = [block.get("capacity_provider")
+                    for _, block in attributes.known_blocks("capacity_provider_strategy")]
+        providers = [provider.value for provider in strategy]
         return Service(
             address,
             (address,),
@@ -380,18 +389,181 @@ class _Builder:
             self.security_group_set(network.get("security_groups")) if networks else None,
             network.path,
             self.subnet_networks(network.get("subnets")) if networks else Unknown("the subnets are not given"),
+            container_instances=self.container_instances(attributes, strategy),
         )
+
+    # -- container instances (ECS on EC2) ----------------------------------------------------------
+
+    def container_instances(self, service: _Attributes, strategy: list) -> Any:
+        """The Auto Scaling groups behind the service's capacity providers (its cluster's default strategy
+        when it names neither providers nor a launch type), or Unknown when the configuration does not link them."""
+        if not strategy and service.get("launch_type").value is None:
+            strategy = self.cluster_default_strategy(service.get("cluster").value)
+        if not strategy:
+            return Unknown("no capacity provider of the service or its cluster names an Auto Scaling group of "
+                           "this configuration")
+        fleets = []
+        for provider in strategy:
+            provider_address = self.by_name(provider.value, ("aws_ecs_capacity_provider",), "capacity provider")
+            if isinstance(provider_address, Unknown):
+                return provider_address
+            groups = self.attributes(provider_address).known_blocks("auto_scaling_group_provider")
+            group = groups[0][1].get("auto_scaling_group_arn").value if groups else None
+            group_address = self.reference(group, ("aws_autoscaling_group",), "Auto Scaling group")
+            if isinstance(group_address, Unknown):
+                return group_address
+            fleet = self.auto_scaling_group_instances(group_address)
+            if isinstance(fleet, Unknown):
+                return fleet
+            fleets.append(fleet)
+        return fleets
+
+    def cluster_default_strategy(self, cluster: Any) -> list:
+        """capacity_provider props of the default_capacity_provider_strategy that an
+        aws_ecs_cluster_capacity_providers sets on the cluster."""
+        cluster_address = self.by_name(cluster, ("aws_ecs_cluster",), "cluster")
+        return [block.get("capacity_provider")
+                for address in self.of_type(("aws_ecs_cluster_capacity_providers",))
+                if self.by_name(self.attributes(address).get("cluster_name").value, ("aws_ecs_cluster",),
+                                "cluster") == cluster_address
+                for _, block in self.attributes(address).known_blocks("default_capacity_provider_strategy")]
+
+    def by_name(self, value: Any, kinds: tuple, noun: str) -> Any:
+        """Like reference, and a name: checkov renders `aws_ecs_cluster.main.name` as the name it is given."""
+        if isinstance(value, str):
+            named = [address for address in self.of_type(kinds) if self.attributes(address).raw.get("name") == value]
+            if len(named) == 1:
+                return named[0]
+        return self.reference(value, kinds, noun)
+
+    def auto_scaling_group_instances(self, address: str) -> Any:
+        """The security groups and subnets of the group's instances, from its launch template or configuration."""
+        group = self.attributes(address)
+        if group.has("launch_configuration"):
+            configuration = self.reference(group.get("launch_configuration").value, ("aws_launch_configuration",),
+                                           "launch configuration")
+            if isinstance(configuration, Unknown):
+                return configuration
+            groups = self.attributes(configuration).get("security_groups")
+        else:
+            specifications = group.known_blocks("launch_template") or [
+                specification for _, policy in group.known_blocks("mixed_instances_policy")
+                for _, template in policy.known_blocks("launch_template")
+                for specification in template.known_blocks("launch_template_specification")]
+            reference = (specifications[0][1].get("id").value or specifications[0][1].get("launch_template_id").value
+                         if specifications else None)
+            template = self.reference(reference, ("aws_launch_template",), "launch template")
+            if isinstance(template, Unknown):
+                return template
+            data = self.attributes(template)
+            interfaces = data.known_blocks("network_interfaces")
+            # With network interfaces, the primary one's security_groups are the instance's.
+            groups = (interfaces[0][1].get("security_groups") if interfaces
+                      else data.get("vpc_security_group_ids") if data.has("vpc_security_group_ids")
+                      else data.get("security_group_names"))
+        return ContainerInstances(address, self.security_group_set(groups),
+                                  self.subnet_networks(group.get("vpc_zone_identifier")), groups.path)
+
+    # -- blue/green -------------------------------------------------------------------------------
+
+    def native_blue_green(self, service: str, entry: LoadBalancerEntry, advanced: _Attributes) -> None:
+        """ECS native blue/green: a load_balancer's advanced_configuration names the alternate target group and
+        the listener rules that carry production and test traffic."""
+        alternate = advanced.get("alternate_target_group_arn")
+        if alternate.value is None or not isinstance(entry.target_group.value, str):
+            return
+        production, test = advanced.get("production_listener_rule"), advanced.get("test_listener_rule")
+        self.topology.blue_green.append(BlueGreen(
+            service,
+            entry.target_group.value,
+            Prop(self.reference(alternate.value, TARGET_GROUPS, "target group"), alternate.path),
+            (self.listener_of_rule(production.value),) if production.value is not None else (),
+            (Prop(self.listener_of_rule(test.value), test.path),) if test.value is not None else (),
+            advanced.path,
+        ))
+
+    def listener_of_rule(self, value: Any) -> Any:
+        rule = self.reference(value, LISTENER_RULES, "listener rule")
+        if isinstance(rule, Unknown):
+            return rule
+        return self.reference(self.attributes(rule).get("listener_arn").value, LISTENERS, "listener")
+
+    def deployment_group(self, attributes: _Attributes) -> None:
+        """CodeDeploy blue/green of ECS services: each target group pair, with its production and test listeners."""
+        services = [self.named(block.get("service_name").value, SERVICE, "service")
+                    for _, block in attributes.known_blocks("ecs_service")]
+        for _, info in attributes.known_blocks("load_balancer_info"):
+            for _, pair in info.known_blocks("target_group_pair_info"):
+                groups = [block.get("name") for _, block in pair.known_blocks("target_group")]
+                if len(groups) != 2:
+                    continue  # CodeDeploy takes exactly two target groups: nothing to pair
+                production = tuple(prop.value for prop in self.route_listeners(pair, "prod_traffic_route"))
+                test = self.route_listeners(pair, "test_traffic_route")
+                for primary, alternate in (groups, groups[::-1]):
+                    primary_id = self.named(primary.value, TARGET_GROUPS, "target group")
+                    alternate_id = Prop(self.named(alternate.value, TARGET_GROUPS, "target group"), alternate.path)
+                    for service in services:
+                        if isinstance(service, str) and isinstance(primary_id, str):
+                            self.topology.blue_green.append(
+                                BlueGreen(service, primary_id, alternate_id, production, test, pair.path))
+
+    def named(self, value: Any, kinds: tuple, noun: str) -> Any:
+        """The resource of one of `kinds` that `value` names: CodeDeploy names services and target groups by
+        name, and checkov renders `aws_ecs_service.app.name` as the name itself when the configuration sets it."""
+        if isinstance(value, str):
+            matches = [address for address in self.of_type(kinds) if self.attributes(address).raw.get("name") == value]
+            if len(matches) == 1:
+                return matches[0]
+        return self.reference(value, kinds, noun)
+
+    def route_listeners(self, pair: _Attributes, route: str) -> tuple:
+        """A Prop (listener address, or Unknown) for each of the listener_arns of the pair's traffic route."""
+        listeners = []
+        for _, block in pair.known_blocks(route):
+            prop = block.get("listener_arns")
+            values = prop.value if isinstance(prop.value, list) else [] if prop.value is None else [prop.value]
+            listeners.extend(Prop(self.reference(value, LISTENERS, "listener"), prop.path) for value in values)
+        return tuple(listeners)
 
     def task_definition_of(self, raw: Any) -> Any:
         """`task_definition`: a reference, a family name, or "family:revision" text built from references."""
         if isinstance(raw, str):
-            named = {address for address in self.of_type(TASK_DEFINITION)
-                     if re.search(r'(?<![\w.\]"])' + re.escape(address) + r"\.", raw)}
-            named |= {address for address in self.of_type(TASK_DEFINITION)
-                      if self.attributes(address).raw.get("family") == raw.split(":")[0]}
+            named = {address for address in _addresses_named_in(raw, self.resources)
+                     if self.resources[address]["type"] in TASK_DEFINITION}
+            named |= self.task_definitions_by_family.get(raw.split(":")[0], set())
             if len(named) == 1:
                 return named.pop()
         return self.reference(interpret(raw, self.addresses), TASK_DEFINITION, "task definition")
+
+    @cached_property
+    def task_definitions_by_family(self) -> dict:
+        """Family -> addresses of the task definitions of that family: read once, not once per service."""
+        families: dict = {}
+        for address in self.of_type(TASK_DEFINITION):
+            family = self.attributes(address).raw.get("family")
+            if isinstance(family, str):
+                families.setdefault(family, set()).add(address)
+        return families
+
+
+# Where an address may begin in rendered text: not inside a longer name, index or string.
+_ADDRESS_START = re.compile(r'(?<![\w.\]"])[A-Za-z_]')
+
+
+def _addresses_named_in(text: str, addresses: Any) -> set:
+    """The addresses (of the container `addresses`) that `text` names as `<address>.<attribute>`.
+
+    Each candidate is looked up, rather than each address searched for: a service's text is short, a
+    configuration may hold a thousand task definitions.
+    """
+    named = set()
+    for start in _ADDRESS_START.finditer(text):
+        end = text.find(".", start.start())
+        while end != -1:
+            if text[start.start():end] in addresses:
+                named.add(text[start.start():end])
+            end = text.find(".", end + 1)
+    return named
 
 
 def _one_or_many(value: Any) -> Any:

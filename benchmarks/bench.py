@@ -1,0 +1,470 @@
+"""`make bench`: what hoplint adds to checkov and cfn-lint, and how its engine scales.
+
+Generates ALB + ECS stacks (benchmarks/stacks.py) into a temporary directory, then measures:
+
+- checkov with the pack against checkov without it, same framework and flags, on CloudFormation
+  templates and Terraform configurations; and checkov with a control pack (NO_OP_CHECK): the same
+  checks reporting the same results without the engine, which is checkov's own share of the cost;
+- cfn-lint with the pack (--append-rules) against cfn-lint without it;
+- the engine alone (policies.analyze_file on a fresh cache: load, topology, every rule) against merely
+  parsing the template: json.loads, and PyYAML with the C parser (libyaml, what the engine's loader
+  uses) and with the pure-Python one;
+- peak memory: the maximum resident set of each tool process (os.wait4), and the peak of Python
+  allocations (tracemalloc) for the in-process engine and parsers.
+
+The variants of one tool and size run back to back, in an order that rotates from round to round, and
+every size is visited once per round, so drift in the machine's speed hits all variants alike. A tool's
+overhead is the median of the paired ratios (with / without) minus one. The script checks the targets
+(the *_MAX_* constants), prints a table, writes benchmarks/results.json and exits non-zero when a target
+is missed.
+
+    python benchmarks/bench.py [--runs 5] [--output benchmarks/results.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import gc
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import yaml
+
+import stacks
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+TOOLS_DIR = Path(sys.executable).parent
+CHECKOV_CHECKS = REPO_ROOT / "custom_checks" / "checkov"
+CFN_LINT_RULES = REPO_ROOT / "custom_checks" / "cfn_lint"
+
+CLOUDFORMATION_SIZES = (1, 10, 50, 124)  # services; 124 is CloudFormation's 500-resource limit
+TERRAFORM_SIZES = (1, 10, 50, 124, 1000)
+# The engine alone also reads a CloudFormation template of 1,000 services (4,004 resources): past what
+# CloudFormation deploys, but the size at which a step comparing everything with everything would show.
+ENGINE_SIZES = CLOUDFORMATION_SIZES + (1000,)
+ENGINE_RUNS = 5  # in one process, interleaved: each run is short
+
+CHECKOV_MAX_OVERHEAD = 0.05
+CFN_LINT_MAX_OVERHEAD = 0.10
+# Engine time per resource at the largest size over that at the mid size: 1 when linear, about
+# 4,004 / 204 = 20 if the engine compared every security-group rule with every service.
+ENGINE_LINEARITY_MID_SIZE = 50
+ENGINE_LINEARITY_MAX_FACTOR = 2.0
+
+SUMMARY = re.compile(r"Passed checks: (\d+), Failed checks: (\d+), Skipped checks: (\d+)")
+
+
+# -- one measured tool process ------------------------------------------------------------------------------
+
+@dataclass
+class Measured:
+    seconds: float
+    max_rss_mb: float
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_measured(command: list, cwd: Path) -> Measured:
+    """Run `command` to completion: wall time, and the peak resident set of its process tree (os.wait4)."""
+    env = dict(os.environ, CKV_SKIP_PACKAGE_UPDATE_CHECK="true", BC_SKIP_MAPPING="TRUE")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(REPO_ROOT), env.get("PYTHONPATH"))))
+    with tempfile.TemporaryFile("w+") as stdout, tempfile.TemporaryFile("w+") as stderr:
+        start = time.perf_counter()
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=stdout, stderr=stderr, text=True)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        stdout.seek(0)
+        stderr.seek(0)
+        # ru_maxrss is in KiB on Linux: the largest process of the tree (checkov forks its parsers).
+        return Measured(seconds, usage.ru_maxrss / 1024, process.returncode, stdout.read(), stderr.read())
+
+
+# -- with against without -----------------------------------------------------------------------------------
+
+# The control: the pack's checks (same ids, resource types and registries) without the engine. Each answers
+# PASSED on the resource types where hoplint passes a hop of the generated stacks, UNKNOWN elsewhere, so
+# checkov records the same results as with the pack. What the control costs is checkov's own work for the
+# pack's checks and results; what the pack costs beyond it is hoplint's.
+NO_OP_CHECK = """from checkov.cloudformation.checks.resource.base_resource_check import BaseResourceCheck
+from checkov.common.models.enums import CheckCategories, CheckResult
+from checkov.terraform.checks.resource.registry import resource_registry
+
+
+class NoOpCheck(BaseResourceCheck):
+    def __init__(self):
+        super().__init__(name={name!r}, id={id!r}, categories=(CheckCategories.NETWORKING,),
+                         supported_resources={types!r}, guideline={guideline!r})
+        resource_registry.register(self)
+
+    def scan_resource_conf(self, conf):
+        return CheckResult.PASSED if self.entity_type in {passed!r} else CheckResult.UNKNOWN
+
+
+check = NoOpCheck()
+"""
+
+
+def write_no_op_pack(directory: Path, passed_types: dict) -> Path:
+    """The control pack (NO_OP_CHECK for every rule); `passed_types`: rule id -> CloudFormation types."""
+    from policies import RULES
+
+    directory.mkdir(parents=True)
+    (directory / "__init__.py").write_text("")
+    for rule in RULES.values():
+        passed = sorted(passed_types.get(rule.id, set()))
+        passed += [stacks.TERRAFORM_TYPE_OF[kind] for kind in passed]
+        (directory / f"no_op_{rule.id.lower()}.py").write_text(NO_OP_CHECK.format(
+            name=rule.title, id=rule.checkov_id, types=rule.cloudformation_types() + rule.terraform_types(),
+            guideline=rule.doc_url, passed=tuple(passed)))
+    return directory
+
+
+@dataclass
+class Comparison:
+    """One tool on one stack: without the pack, with it, and (checkov) with the no-op control pack."""
+
+    tool: str  # "checkov" or "cfn-lint"
+    framework: str  # "cloudformation" or "terraform"
+    services: int
+    resources: int
+    target: Path
+    pack_results: int  # results the pack must add (checkov), one per hop judged
+    max_overhead: float
+    no_op_pack: Path | None = None
+    runs: dict = field(default_factory=dict)  # variant -> [Measured]
+
+    @property
+    def label(self) -> str:
+        return f"{self.tool} {self.framework} {self.services} services"
+
+    @property
+    def variants(self) -> tuple:
+        return ("without", "with", "no-op") if self.no_op_pack else ("without", "with")
+
+    def command(self, variant: str) -> list:
+        if self.tool == "cfn-lint":
+            pack = ["--append-rules", str(CFN_LINT_RULES)] if variant == "with" else []
+            return [str(TOOLS_DIR / "cfn-lint"), *pack, "--", str(self.target)]
+        scanned = ["-f", str(self.target)] if self.target.is_file() else ["-d", str(self.target)]
+        checks = {"without": None, "with": CHECKOV_CHECKS, "no-op": self.no_op_pack}[variant]
+        pack = ["--external-checks-dir", str(checks)] if checks else []
+        return [str(TOOLS_DIR / "checkov"), *scanned, "--framework", self.framework, "--skip-download",
+                "--quiet", "--compact", *pack]
+
+    def measure(self, variant: str, cwd: Path) -> Measured:
+        run = run_measured(self.command(variant), cwd)
+        self.check(run, variant)
+        self.runs.setdefault(variant, []).append(run)
+        return run
+
+    def check(self, run: Measured, variant: str) -> None:
+        """Every run must do its whole job: a run that broke early would look fast."""
+        if self.tool == "cfn-lint":
+            if run.returncode != 0 or run.stdout.strip():
+                raise SystemExit(f"{self.label} ({variant} the pack): cfn-lint reported something, but the stacks "
+                                 f"are clean:\n{run.stdout}{run.stderr}")
+            return
+        summary = SUMMARY.search(run.stdout)
+        if run.returncode not in (0, 1) or summary is None or "Traceback" in run.stderr:
+            raise SystemExit(f"{self.label} ({variant}): checkov failed:\n{run.stdout[-2000:]}{run.stderr[-4000:]}")
+        if "hoplint: " in run.stderr:
+            raise SystemExit(f"{self.label}: the pack could not judge the stack:\n{run.stderr[-4000:]}")
+        if variant == "without":
+            return
+        # The first round runs "without" first.
+        passed, *others = map(int, summary.groups())
+        base_passed, *base_others = map(int, SUMMARY.search(self.runs["without"][0].stdout).groups())
+        if (passed - base_passed, others) != (self.pack_results, base_others):
+            raise SystemExit(f"{self.label} ({variant}): expected {self.pack_results} more passed checks and nothing "
+                             f"else; passed, failed, skipped: without {[base_passed, *base_others]}, "
+                             f"{variant} {[passed, *others]}")
+
+    def summary(self) -> dict:
+        seconds = {variant: [run.seconds for run in runs] for variant, runs in self.runs.items()}
+
+        def overhead(variant: str) -> float:
+            return round(statistics.median(w / wo for w, wo in zip(seconds[variant], seconds["without"])) - 1, 4)
+
+        summary = {
+            "tool": self.tool,
+            "framework": self.framework,
+            "services": self.services,
+            "resources": self.resources,
+            "runs": len(seconds["without"]),
+            "without_s": round(statistics.median(seconds["without"]), 3),
+            "with_s": round(statistics.median(seconds["with"]), 3),
+            "overhead": overhead("with"),
+            "without_max_rss_mb": round(statistics.median(run.max_rss_mb for run in self.runs["without"]), 1),
+            "with_max_rss_mb": round(statistics.median(run.max_rss_mb for run in self.runs["with"]), 1),
+        }
+        if "no-op" in seconds:
+            summary["no_op_s"] = round(statistics.median(seconds["no-op"]), 3)
+            summary["no_op_overhead"] = overhead("no-op")
+        summary["runs_s"] = {variant: [round(s, 3) for s in values] for variant, values in seconds.items()}
+        return summary
+
+
+# -- the engine alone, in a fresh process per size ----------------------------------------------------------
+
+def engine_tasks(yaml_path: Path, json_path: Path) -> dict:
+    """name -> task: the engine on both renderings, and parsing them without the engine."""
+    import policies
+    from policies import analysis
+
+    c_loader = stacks.short_form_loader(yaml.CSafeLoader)
+    python_loader = stacks.short_form_loader(yaml.SafeLoader)
+
+    def engine(path: Path) -> Callable:
+        def analyse():
+            analysis._cache.clear()  # a fresh cache: every run builds the analysis
+            return policies.analyze_file(str(path))
+        return analyse
+
+    return {
+        "parse_json": lambda: json.loads(json_path.read_bytes()),
+        "parse_yaml_c": lambda: yaml.load(yaml_path.read_text(), Loader=c_loader),  # noqa: S506
+        "parse_yaml_python": lambda: yaml.load(yaml_path.read_text(), Loader=python_loader),  # noqa: S506
+        "engine_yaml": engine(yaml_path),
+        "engine_json": engine(json_path),
+    }
+
+
+def engine_worker(yaml_path: str, json_path: str, runs: int) -> None:
+    """Time every task `runs` times, interleaved, then measure each one's allocation peak; print JSON."""
+    tasks = engine_tasks(Path(yaml_path), Path(json_path))
+    seconds: dict = {name: [] for name in tasks}
+    for _ in range(runs):
+        for name, task in tasks.items():
+            start = time.perf_counter()
+            result = task()
+            seconds[name].append(time.perf_counter() - start)
+            del result
+    peaks = {}
+    for name, task in tasks.items():  # tracemalloc slows every allocation: not while timing
+        gc.collect()
+        tracemalloc.start()
+        result = task()
+        peaks[name] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        del result
+    print(json.dumps({"seconds": seconds, "peak_bytes": peaks}))
+
+
+def measure_engine(services: int, yaml_path: Path, json_path: Path, cwd: Path) -> dict:
+    command = [sys.executable, str(Path(__file__).resolve()), "--engine-worker", str(yaml_path), str(json_path),
+               str(ENGINE_RUNS)]
+    run = run_measured(command, cwd)
+    if run.returncode != 0:
+        raise SystemExit(f"engine worker failed on {services} services:\n{run.stderr}")
+    measured = json.loads(run.stdout)
+    medians = {name: statistics.median(values) for name, values in measured["seconds"].items()}
+    resources = stacks.cloudformation_resource_count(services)
+    return {
+        "services": services,
+        "resources": resources,
+        "runs": ENGINE_RUNS,
+        **{f"{name}_s": round(value, 5) for name, value in medians.items()},
+        "engine_over_parse_yaml_c": round(medians["engine_yaml"] / medians["parse_yaml_c"], 2),
+        "engine_over_parse_json": round(medians["engine_json"] / medians["parse_json"], 2),
+        "engine_us_per_resource": round(medians["engine_yaml"] / resources * 1e6, 1),
+        "peak_mb": {name: round(peak / 2**20, 2) for name, peak in measured["peak_bytes"].items()},
+        "worker_max_rss_mb": round(run.max_rss_mb, 1),
+    }
+
+
+def linear_fit(engine_rows: list) -> dict:
+    """Least-squares engine time = fixed + per_resource * resources, over every size."""
+    xs = [row["resources"] for row in engine_rows]
+    ys = [row["engine_yaml_s"] for row in engine_rows]
+    mean_x, mean_y = statistics.fmean(xs), statistics.fmean(ys)
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys)) / sum((x - mean_x) ** 2 for x in xs)
+    fixed = mean_y - slope * mean_x
+    residual = sum((y - fixed - slope * x) ** 2 for x, y in zip(xs, ys))
+    total = sum((y - mean_y) ** 2 for y in ys)
+    return {"fixed_s": round(fixed, 5), "per_resource_us": round(slope * 1e6, 1), "r_squared": round(1 - residual / total, 4)}
+
+
+# -- the run ------------------------------------------------------------------------------------------------
+
+def judged(yaml_path: Path) -> dict:
+    """(rule id, resource type) -> how many resources of that type the pack passes on a generated stack.
+
+    Every hop of the generated stacks is open, so every result must be PASSED: anything else is a broken
+    generator (or engine), and the timings would not be of the work the pack does on a good stack.
+    """
+    import policies
+
+    analysis = policies.analyze_file(str(yaml_path))
+    verdicts = {(f.rule_id, f.resource_type, f.resource): f.verdict for f in analysis.findings}
+    if analysis.problems or set(verdicts.values()) != {policies.Verdict.PASSED}:
+        raise SystemExit(f"{yaml_path.name}: expected every hop PASSED, got {analysis.problems or analysis.findings}")
+    counts: dict = {}
+    for rule_id, kind, _ in verdicts:
+        counts[rule_id, kind] = counts.get((rule_id, kind), 0) + 1
+    return counts
+
+
+def tool_version(tool: str) -> str:
+    process = subprocess.run([str(TOOLS_DIR / tool), "--version"], capture_output=True, text=True, check=False)
+    return (process.stdout or process.stderr).strip().splitlines()[-1] if process.returncode == 0 else "unknown"
+
+
+def machine() -> dict:
+    cpu = "unknown"
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                   if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "system": platform.platform(), "python": platform.python_version()}
+
+
+def targets(comparisons: list, engine_rows: list) -> list:
+    checked = []
+    for comparison in comparisons:
+        summary = comparison.summary()
+        checked.append({
+            "target": f"{comparison.tool} {comparison.framework}, {comparison.services} services: pack adds "
+                      f"at most {comparison.max_overhead:.0%}",
+            "measured": f"{summary['overhead']:+.1%}",
+            "passed": summary["overhead"] <= comparison.max_overhead,
+        })
+    by_size = {row["services"]: row for row in engine_rows}
+    largest = by_size[max(by_size)]
+    factor = largest["engine_us_per_resource"] / by_size[ENGINE_LINEARITY_MID_SIZE]["engine_us_per_resource"]
+    checked.append({
+        "target": f"engine linear: time per resource at {largest['services']} services ({largest['resources']} "
+                  f"resources) within {ENGINE_LINEARITY_MAX_FACTOR:g}x of {ENGINE_LINEARITY_MID_SIZE} services",
+        "measured": f"{factor:.2f}x",
+        "passed": factor <= ENGINE_LINEARITY_MAX_FACTOR,
+    })
+    return checked
+
+
+def print_tables(comparisons: list, engine_rows: list, fit: dict, checked: list) -> None:
+    print("\nOverhead of the pack (medians of paired runs; overhead = median of with / without, minus 1;"
+          " no-op = the control pack, checkov's own share)")
+    print(f"{'tool':9}{'framework':15}{'services':>9}{'resources':>10}{'without':>10}{'with':>10}{'overhead':>10}"
+          f"{'no-op':>8}{'max RSS without / with':>25}")
+    for comparison in comparisons:
+        s = comparison.summary()
+        no_op = f"{s['no_op_overhead']:+.1%}" if "no_op_overhead" in s else "-"
+        print(f"{s['tool']:9}{s['framework']:15}{s['services']:>9}{s['resources']:>10}{s['without_s']:>9.2f}s"
+              f"{s['with_s']:>9.2f}s{s['overhead']:>+10.1%}{no_op:>8}"
+              f"{s['without_max_rss_mb']:>14.0f} / {s['with_max_rss_mb']:.0f} MB")
+    print(f"\nEngine alone (median of {ENGINE_RUNS} runs in one process; peak = tracemalloc)")
+    print(f"{'services':>8}{'resources':>10}{'json.loads':>11}{'yaml C':>9}{'yaml Py':>9}{'engine':>9}"
+          f"{'engine':>9}{'engine /':>10}{'engine':>11}{'peak MB':>17}")
+    print(f"{'':>8}{'':>10}{'(json)':>11}{'(yaml)':>9}{'(yaml)':>9}{'(yaml)':>9}{'(json)':>9}{'yaml C':>10}"
+          f"{'us/res':>11}{'yaml C / engine':>17}")
+    for row in engine_rows:
+        print(f"{row['services']:>8}{row['resources']:>10}{row['parse_json_s']*1e3:>9.1f}ms"
+              f"{row['parse_yaml_c_s']*1e3:>7.1f}ms{row['parse_yaml_python_s']*1e3:>7.0f}ms"
+              f"{row['engine_yaml_s']*1e3:>7.1f}ms{row['engine_json_s']*1e3:>7.1f}ms"
+              f"{row['engine_over_parse_yaml_c']:>9.1f}x{row['engine_us_per_resource']:>11.0f}"
+              f"{row['peak_mb']['parse_yaml_c']:>9.1f} / {row['peak_mb']['engine_yaml']:.1f}")
+    print(f"fit: engine = {fit['fixed_s']*1e3:.1f} ms + {fit['per_resource_us']:.0f} us x resources "
+          f"(R^2 {fit['r_squared']})")
+    print("\nTargets")
+    for target in checked:
+        print(f"  {'PASS' if target['passed'] else 'FAIL'}  {target['target']}: {target['measured']}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=5, help="paired runs per tool and size (default 5)")
+    parser.add_argument("--output", type=Path, default=Path(__file__).with_name("results.json"))
+    parser.add_argument("--engine-worker", nargs=3, metavar=("YAML", "JSON", "RUNS"), help=argparse.SUPPRESS)
+    arguments = parser.parse_args()
+    if arguments.engine_worker:
+        yaml_path, json_path, runs = arguments.engine_worker
+        engine_worker(yaml_path, json_path, int(runs))
+        return 0
+
+    started, load_before = time.monotonic(), os.getloadavg()
+    with tempfile.TemporaryDirectory(prefix="hoplint-bench-") as temporary:
+        work = Path(temporary)
+        templates = {n: stacks.write_cloudformation(work / "cloudformation", n) for n in ENGINE_SIZES}
+        judged_counts = {n: judged(templates[n][0]) for n in ENGINE_SIZES}
+        pack_results = {n: sum(counts.values()) for n, counts in judged_counts.items()}
+        passed_types: dict = {}
+        for rule_id, kind in judged_counts[max(ENGINE_SIZES)]:
+            passed_types.setdefault(rule_id, set()).add(kind)
+        no_op_pack = write_no_op_pack(work / "no_op_checks", passed_types)
+        comparisons = []
+        for n in CLOUDFORMATION_SIZES:
+            resources = stacks.cloudformation_resource_count(n)
+            comparisons.append(Comparison("checkov", "cloudformation", n, resources, templates[n][0],
+                                          pack_results[n], CHECKOV_MAX_OVERHEAD, no_op_pack))
+            comparisons.append(Comparison("cfn-lint", "cloudformation", n, resources, templates[n][0], 0,
+                                          CFN_LINT_MAX_OVERHEAD))
+        for n in TERRAFORM_SIZES:
+            # The Terraform twin has the same services and hops as the CloudFormation template.
+            comparisons.append(Comparison("checkov", "terraform", n, stacks.terraform_resource_count(n),
+                                          stacks.write_terraform(work / "terraform", n), pack_results[n],
+                                          CHECKOV_MAX_OVERHEAD, no_op_pack))
+        print(f"stacks in {work}: CloudFormation " + ", ".join(
+            f"{n} services = {stacks.cloudformation_resource_count(n)} resources" for n in CLOUDFORMATION_SIZES)
+            + "; Terraform " + ", ".join(
+            f"{n} = {stacks.terraform_resource_count(n)}" for n in TERRAFORM_SIZES), flush=True)
+
+        total = arguments.runs * sum(len(comparison.variants) for comparison in comparisons)
+        done = 0
+        for round_number in range(arguments.runs):
+            for comparison in comparisons:
+                # Rotate which variant goes first, so none always runs on a warmer (or busier) machine.
+                shift = round_number % len(comparison.variants)
+                for variant in comparison.variants[shift:] + comparison.variants[:shift]:
+                    run = comparison.measure(variant, work)
+                    done += 1
+                    print(f"[{done:3}/{total}] round {round_number + 1}: {comparison.label:37} "
+                          f"{variant:>7} pack {run.seconds:7.2f} s {run.max_rss_mb:6.0f} MB", flush=True)
+
+        engine_rows = []
+        for n in ENGINE_SIZES:
+            engine_rows.append(measure_engine(n, *templates[n], work))
+            print(f"engine alone, {n} services: {engine_rows[-1]['engine_yaml_s'] * 1e3:.1f} ms", flush=True)
+
+    fit = linear_fit(engine_rows)
+    checked = targets(comparisons, engine_rows)
+    print_tables(comparisons, engine_rows, fit, checked)
+    results = {
+        "command": "make bench",
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "minutes": round((time.monotonic() - started) / 60, 1),
+        "machine": machine(),
+        "load_average_1min": {"start": round(load_before[0], 2), "end": round(os.getloadavg()[0], 2)},
+        "tools": {"checkov": tool_version("checkov"), "cfn-lint": tool_version("cfn-lint"),
+                  "pyyaml": yaml.__version__, "libyaml": yaml.__with_libyaml__},
+        "flags": {
+            "checkov": "-f FILE | -d DIR, --framework F --skip-download --quiet --compact "
+                       "[--external-checks-dir custom_checks/checkov]; env CKV_SKIP_PACKAGE_UPDATE_CHECK=true "
+                       "BC_SKIP_MAPPING=TRUE",
+            "cfn-lint": "[--append-rules custom_checks/cfn_lint] -- FILE",
+        },
+        "overhead": [comparison.summary() for comparison in comparisons],
+        "engine": engine_rows,
+        "engine_fit": fit,
+        "targets": checked,
+    }
+    arguments.output.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\nwritten to {arguments.output} in {results['minutes']} minutes")
+    return 0 if all(target["passed"] for target in checked) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,128 @@
+"""The topology is built once per template per run, however many rules ask about it.
+
+policies.analysis.BUILD_COUNT counts the analyses the engine builds; an analysis builds the template's
+topology (one per combination of conditions the template allows) and runs every rule on it. Through the
+real adapters, each template must cost exactly one build: cfn-lint runs 18 rules on it, checkov runs up to
+10 checks on each of its resources and fills in every record's details once more.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cfnlint.api import ManualArgs, lint
+from checkov.cloudformation.parser import parse
+from checkov.common.models.enums import CheckResult
+
+from oracle import FIXTURES_DIR, REPO_ROOT, fixture_templates
+from policies import analysis
+
+CFN_LINT_RULES = REPO_ROOT / "custom_checks" / "cfn_lint"
+CHECKOV_CHECKS = REPO_ROOT / "custom_checks" / "checkov"
+TERRAFORM_FIXTURES = REPO_ROOT / "fixtures" / "terraform"
+TEMPLATES = fixture_templates()
+
+
+def builds_during(action) -> int:
+    before = analysis.BUILD_COUNT
+    action()
+    return analysis.BUILD_COUNT - before
+
+
+@pytest.fixture
+def clean_directory(tmp_path, monkeypatch):
+    """No .cfnlintrc in the working directory or HOME to add or change rules."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    return tmp_path
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_cfn_lint_builds_once_per_template_for_all_rules(template, clean_directory):
+    text = (FIXTURES_DIR / template).read_text()
+    matches = []
+
+    def run() -> None:
+        matches.extend(lint(text, config=ManualArgs(append_rules=[str(CFN_LINT_RULES)])))
+
+    assert builds_during(run) == 1
+    if template.startswith("bad/"):  # the rules did run on that one build
+        assert any(match.rule.id[1:].startswith("9") for match in matches), template
+
+
+@pytest.fixture(scope="module")
+def checkov_checks():
+    """Every check of the pack, imported the way checkov imports them (top-level modules, by file stem)."""
+    stems = sorted(path.stem for path in CHECKOV_CHECKS.glob("hoplint_*.py"))
+    sys.path.insert(0, str(CHECKOV_CHECKS))
+    try:
+        for stem in stems:
+            spec = importlib.util.spec_from_file_location(stem, CHECKOV_CHECKS / f"{stem}.py")
+            sys.modules[stem] = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(sys.modules[stem])
+        yield [sys.modules[stem].check for stem in stems if hasattr(sys.modules[stem], "check")]
+    finally:
+        sys.path.remove(str(CHECKOV_CHECKS))
+        for stem in stems:
+            sys.modules.pop(stem, None)
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_checkov_builds_once_per_template_for_all_checks_on_all_resources(template, checkov_checks, tmp_path):
+    # A copy: the engine caches by path and content, and other tests may have analysed the fixture.
+    copy = tmp_path / Path(template).name
+    shutil.copy(FIXTURES_DIR / template, copy)
+    definitions, _ = parse(str(copy))
+    results = []
+
+    def scan_every_resource() -> None:
+        for name, resource in definitions["Resources"].items():
+            kind = resource.get("Type")
+            for check in checkov_checks:
+                if kind in check.supported_resources:
+                    result = check.run(scanned_file=f"/{copy.name}", entity_configuration=resource,
+                                       entity_name=name, entity_type=kind, skip_info={})
+                    results.append(result["result"])
+
+    assert builds_during(scan_every_resource) == 1
+    assert len(results) > len(checkov_checks)  # many checks asked: each resource type has several
+    assert CheckResult.PASSED in results or CheckResult.FAILED in results  # and they were answered
+
+
+# One whole checkov run, in its own process, reporting the builds it made when it exits.
+COUNTING_CHECKOV = (
+    "import atexit, sys\n"
+    "from policies import analysis\n"
+    "atexit.register(lambda: print('BUILD_COUNT', analysis.BUILD_COUNT, file=sys.stderr))\n"
+    "from checkov.main import Checkov\n"
+    "sys.exit(Checkov(sys.argv[1:]).run())\n"
+)
+
+
+def checkov_run_builds(directory: Path, framework: str) -> int:
+    env = dict(os.environ, CKV_SKIP_PACKAGE_UPDATE_CHECK="true", BC_SKIP_MAPPING="TRUE",
+               PYTHONPATH=os.pathsep.join(filter(None, (str(REPO_ROOT), os.environ.get("PYTHONPATH")))))
+    process = subprocess.run(
+        [sys.executable, "-c", COUNTING_CHECKOV, "-d", str(directory), "--framework", framework, "--skip-download",
+         "--quiet", "--compact", "--external-checks-dir", str(CHECKOV_CHECKS)],
+        cwd=directory, env=env, capture_output=True, text=True, timeout=600, check=False,
+    )
+    assert process.returncode in (0, 1), process.stderr
+    assert "Passed checks:" in process.stdout, process.stdout
+    return int(process.stderr.rsplit("BUILD_COUNT", 1)[1].split()[0])
+
+
+def test_a_checkov_run_builds_each_cloudformation_template_once():
+    # checkov executes the adapter module twice (its loader, and the check files' import of it).
+    templates = [name for name in TEMPLATES if name.startswith("good/")]
+    assert checkov_run_builds(FIXTURES_DIR / "good", "cloudformation") == len(templates)
+
+
+def test_a_checkov_run_builds_a_terraform_configuration_once():
+    assert checkov_run_builds(TERRAFORM_FIXTURES / "good" / "two-services-listener-rules", "terraform") == 1
