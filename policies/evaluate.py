@@ -44,7 +44,7 @@ def _merge(outcomes: list, deployments: list, line_of: Callable | None, exhausti
     deployment, result = (failing or unknown or outcomes)[0]
     verdict, message, conditions, unreadable = result.verdict, result.message, (), ()
     if failing and len(failing) < len(deployments):
-        conditions = _deciding_conditions([d for d, _ in failing], deployments)
+        conditions = deciding_conditions([d for d, _ in failing], deployments)
         if conditions:
             message += " (when " + ", ".join(f"{name} is {str(value).lower()}" for name, value in conditions) + ")"
     if verdict is Verdict.UNKNOWN:
@@ -68,7 +68,7 @@ def _merge(outcomes: list, deployments: list, line_of: Callable | None, exhausti
     )
 
 
-def _deciding_conditions(failing: list, deployments: list) -> tuple:
+def deciding_conditions(failing: list, deployments: list) -> tuple:
     """Conditions with the same value in every failing deployment and another value in some other one."""
     first = failing[0].conditions
     deciding = []

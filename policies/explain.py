@@ -16,9 +16,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Iterator
 
 from policies.analysis import Analysis
-from policies.evaluate import _deciding_conditions
+from policies.evaluate import deciding_conditions
 from policies.findings import Finding, Verdict, worst_verdict
-from policies.rules.base import ServiceHop, load_balancers_forwarding_to, service_hops
+from policies.rules.base import ServiceHop, balancer_hop_key, load_balancers_forwarding_to, service_hops
 from policies.topology import Listener, LoadBalancer, Topology
 from policies.values import Unknown
 
@@ -102,7 +102,7 @@ def explain(analysis: Analysis, source: str | None = None) -> Explanation:
                 seen[key] = (_build(findings, hop, balancer, listener), [])
             seen[key][1].append(deployment)
     for path, deployments in seen.values():
-        when = () if len(deployments) == len(analysis.deployments) else _deciding_conditions(
+        when = () if len(deployments) == len(analysis.deployments) else deciding_conditions(
             deployments, analysis.deployments)
         explanation.paths.append(replace(path, when=tuple(when)))
     placed = {id(f) for path in explanation.paths for check in path.checks for f in check.findings}
@@ -134,7 +134,7 @@ def _path_ends(topology: Topology) -> Iterator[tuple]:
         balancers = load_balancers_forwarding_to(topology, hop.target_group.id) if hop.target_group else []
         for balancer in balancers or [None]:
             for listener in _listeners(topology, hop, balancer) or [None]:
-                gate_hop = _balancer_hop_key(hop, balancer) if balancer is not None else None
+                gate_hop = balancer_hop_key(hop, balancer) if balancer is not None else None
                 key = (hop.service.id, hop.entry.index, gate_hop, listener.id if listener else None)
                 yield key, hop, balancer, listener
 
@@ -151,19 +151,10 @@ def _listeners(topology: Topology, hop: ServiceHop, balancer: Any) -> list:
     return list(listeners.values())
 
 
-def _balancer_hop_key(hop: ServiceHop, balancer: Any) -> str:
-    """The `hop` HOP301-HOP304 give their findings for one load balancer in front of one LoadBalancers entry.
-
-    Mirrors policies/rules/security_groups.py (_judge_each_balancer); tests/test_explain.py checks that every
-    security-group finding of every fixture lands on a path.
-    """
-    return f"{hop.key}:{balancer.id if isinstance(balancer, LoadBalancer) else balancer.reason}"
-
-
 def _build(findings: _FindingIndex, hop: ServiceHop, balancer: Any, listener: Listener | None) -> HopPath:
     service, group = hop.service, hop.target_group
     group_id = group.id if group else None
-    gate_hop = _balancer_hop_key(hop, balancer) if balancer is not None else None
+    gate_hop = balancer_hop_key(hop, balancer) if balancer is not None else None
     listener_id = listener.id if listener else None
     definition = hop.task_definition
     container = hop.entry.container_name.value

@@ -68,6 +68,11 @@ class ServiceHop:
         return f"service {self.service.id} ({self.key} -> {group})"
 
 
+def balancer_hop_key(hop: ServiceHop, balancer: Any) -> str:
+    """Tells apart the verdicts of one LoadBalancers entry behind each load balancer (or unknown one)."""
+    return f"{hop.key}:{balancer.id if isinstance(balancer, LoadBalancer) else balancer.reason}"
+
+
 def service_hops(topology: Topology) -> Iterator[ServiceHop]:
     for service in topology.services.values():
         task_definition = (

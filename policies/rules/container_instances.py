@@ -20,7 +20,7 @@ from policies.rules.base import (
     service_hops,
 )
 from policies.rules.gates import PortRange, evaluate_gate, group_or_cidr_test
-from policies.rules.security_groups import _gate_result
+from policies.rules.security_groups import gate_result
 from policies.topology import ContainerInstances, LoadBalancer, PortMapping, Topology
 from policies.values import Unknown, same_value
 
@@ -155,7 +155,7 @@ def hop503_instance_ingress_host_port(topology: Topology) -> Iterator[Result]:
         source = f"ALB {balancer.id} SG {alb_groups.label}" if alb_groups else f"ALB {balancer.id}"
         gate = evaluate_gate(topology, groups, "ingress", port,
                              group_or_cidr_test(alb_groups, balancer.addresses))
-        return _gate_result("HOP503", hop, gate, "ingress", "instance SG", f"container instance SG {groups.label}",
+        return gate_result("HOP503", hop, gate, "ingress", "instance SG", f"container instance SG {groups.label}",
                             f"from {source}", port, kind, key, alb_groups, balancer.addresses)
 
     return _judge_each_fleet("HOP503", topology, judge)
@@ -173,7 +173,7 @@ def hop504_alb_egress_host_port(topology: Topology) -> Iterator[Result]:
                    else f"the instances of {instances.auto_scaling_group} (VPC default SG)")
         gate = evaluate_gate(topology, balancer.security_groups, "egress", port,
                              group_or_cidr_test(groups, instances.addresses))
-        return _gate_result("HOP504", hop, gate, "egress", "ALB SG",
+        return gate_result("HOP504", hop, gate, "egress", "ALB SG",
                             f"ALB {balancer.id} SG {balancer.security_groups.label}", f"toward {towards}", port, kind,
                             key, groups, instances.addresses)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from policies.findings import Verdict
-from policies.rules.base import Result, ServiceHop, network_mode, service_hops, unknowns_in
+from policies.rules.base import Result, ServiceHop, balancer_hop_key, network_mode, service_hops, unknowns_in
 from policies.rules.gates import Gate, evaluate_gate, group_or_cidr_test, is_everywhere
 from policies.topology import LoadBalancer, Service, SgSet, Topology
 from policies.values import Unknown, is_malformed, same_value
@@ -65,12 +65,12 @@ def _judge_each_balancer(rule_id: str, topology: Topology, health_check_only: bo
                 continue
             for balancer in hop.load_balancers:
                 if isinstance(balancer, LoadBalancer):
-                    yield judge(hop, port, kind, balancer, f"{hop.key}:{balancer.id}")
+                    yield judge(hop, port, kind, balancer, balancer_hop_key(hop, balancer))
                 else:
                     yield Result(rule_id, Verdict.UNKNOWN, hop.service.id,
                                  f"{hop.describe()}: cannot judge tcp/{port} ({kind}) through a load balancer that "
                                  f"cannot be followed: {balancer.reason}", hop.entry.path,
-                                 f"{hop.key}:{balancer.reason}", (balancer,))
+                                 balancer_hop_key(hop, balancer), (balancer,))
 
 
 def _egress_results(rule_id: str, topology: Topology, health_check_only: bool) -> Iterator[Result]:
@@ -84,7 +84,7 @@ def _egress_results(rule_id: str, topology: Topology, health_check_only: bool) -
         peer_test = group_or_cidr_test(service_groups, hop.service.addresses)
         gate = evaluate_gate(topology, balancer.security_groups, "egress", port, peer_test)
         owner = f"ALB {balancer.id} SG {balancer.security_groups.label}"
-        return _gate_result(rule_id, hop, gate, "egress", "ALB SG", owner, f"toward {towards}", port, kind, key,
+        return gate_result(rule_id, hop, gate, "egress", "ALB SG", owner, f"toward {towards}", port, kind, key,
                             service_groups, hop.service.addresses)
 
     return _judge_each_balancer(rule_id, topology, health_check_only, judge)
@@ -102,13 +102,13 @@ def _ingress_results(rule_id: str, topology: Topology, health_check_only: bool) 
         peer_test = group_or_cidr_test(alb_groups, balancer.addresses)
         gate = evaluate_gate(topology, service_groups, "ingress", port, peer_test)
         owner = f"task SG {service_groups.label}"
-        return _gate_result(rule_id, hop, gate, "ingress", "task SG", owner, f"from {source}", port, kind, key,
+        return gate_result(rule_id, hop, gate, "ingress", "task SG", owner, f"from {source}", port, kind, key,
                             alb_groups, balancer.addresses)
 
     return _judge_each_balancer(rule_id, topology, health_check_only, judge)
 
 
-def _gate_result(rule_id: str, hop: ServiceHop, gate: Gate, direction: str, role: str, owner: str, peer: str,
+def gate_result(rule_id: str, hop: ServiceHop, gate: Gate, direction: str, role: str, owner: str, peer: str,
                  port: Any, kind: str, key: str, peer_groups: SgSet | None, peer_addresses: Any) -> Result:
     """The verdict of one gate; `role` names the groups judged ("task SG"), `owner` names them all.
 
