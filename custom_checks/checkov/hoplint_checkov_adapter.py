@@ -31,7 +31,8 @@ What the pack could not judge. checkov reports UNKNOWN nowhere, so the adapter s
 Why details need a hook. The CloudFormation runner builds each ``Record`` without the check's
 ``details`` (``checkov/cloudformation/runner.py``, ``check_definitions``), so the concrete message
 ("service Api: task SG ApiSg allows tcp/80 from AlbSg, but the target port is 8080") would never reach
-the CLI, JSON (``details``) or SARIF (result ``attachments``) output. ``Report.add_record`` is wrapped,
+the CLI, JSON (``details``) or SARIF output (where hoplint_sarif.py makes it the result's message).
+``Report.add_record`` is wrapped,
 once per process, to fill the empty ``details`` of CloudFormation ``CKV_HOP_`` records from the engine's
 findings (cached per template, so no second analysis). If checkov's internals change, the hook installs
 nothing or fills nothing: records then lack details, and scanning goes on.
