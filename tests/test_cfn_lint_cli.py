@@ -343,6 +343,20 @@ def test_analysis_problems_are_i9000_and_silence_the_catalog_rules(engine):
     ]
 
 
+def test_a_value_the_template_gets_wrong_is_one_i9000_per_rule_and_resource(engine):
+    # `engine` only isolates cfn-lint's configuration here: the real engine answers.
+    template = copy.deepcopy(TWO_SERVICES_ONE_WRONG_SG)
+    template["Resources"]["ServiceSg"]["Properties"]["SecurityGroupIngress"][0]["FromPort"] = "eighty"
+    matches = lint_in_process(template)
+    assert sorted((match.rule.id, match.message) for match in matches) == [
+        ("I9000", f"hoplint could not judge E9303 (HOP303) on {service}: Resources/ServiceSg/Properties/"
+                  f"SecurityGroupIngress/0/FromPort: port 'eighty' is not a number")
+        for service in ("ApiService", "WebService")
+    ]
+    template["Resources"]["ApiService"]["Metadata"] = {"cfn-lint": {"config": {"ignore_checks": [E9303]}}}
+    assert ["WebService" in match.message for match in lint_in_process(template)] == [True]
+
+
 def test_engine_runs_once_per_template_for_all_rules(engine):
     calls = []
 

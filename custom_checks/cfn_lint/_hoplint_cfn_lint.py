@@ -11,7 +11,8 @@ imported ones included. A relative `append_rules` path is relative to the workin
 makes cfn-lint stop with DuplicateRuleError.
 
 Matches. Each rule reports its catalog rule's FAILED findings at `finding.path`, the property to fix, so
-cfn-lint shows its line and column. UNKNOWN and PASSED findings are not reported.
+cfn-lint shows its line and column. PASSED findings are not reported, nor UNKNOWN ones, except through
+I9000 when a value the template gets wrong is the cause (below).
 
 Suppression. `--ignore-checks`, `--include-checks`, `--mandatory-checks` and the template-level
 `Metadata: cfn-lint: config:` work as for any cfn-lint rule. A resource's
@@ -19,7 +20,8 @@ Suppression. `--ignore-checks`, `--include-checks`, `--mandatory-checks` and the
 resource (as for any rule) and, in addition, the findings reported ON that resource (the ECS service of
 HOP303, as checkov's skip would), since a hop's property to fix often lives in another resource, like a
 security group shared by several services. `--mandatory-checks` cannot override the latter: cfn-lint
-does not tell rules its configuration.
+does not tell rules its configuration. The same resource-level directive also silences I9000's report
+that the rule could not judge that resource.
 
 What hoplint could not read: the informational rule I9000 (hop000_analysis_problems.py). If the engine
 reports problems for a template (`Analysis.problems`: unreadable, not a template, too large, circular

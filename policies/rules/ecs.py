@@ -11,6 +11,8 @@ from policies.values import Unknown, is_malformed, same_value
 
 
 def hop202_target_group_attached(topology: Topology) -> Iterator[Result]:
+    # Read once, not once per service: a listener action whose target group the template gets wrong.
+    misread_groups = tuple(f.target_group for f in topology.forwards if is_malformed(f.target_group))
     for hop in service_hops(topology):
         path = hop.entry.target_group.path
         group_value = hop.entry.target_group.value
@@ -23,8 +25,7 @@ def hop202_target_group_attached(topology: Topology) -> Iterator[Result]:
             # action the template gets wrong (a misspelt Ref) may be meant for this group.
             to_group = topology.forwards_to(hop.target_group.id)
             forwards = [f for f in to_group if not is_malformed(f.listener)]
-            ends = [f.listener for f in to_group] + [f.target_group for f in topology.forwards]
-            unreadable = tuple(end for end in ends if is_malformed(end))
+            unreadable = tuple(f.listener for f in to_group if is_malformed(f.listener)) + misread_groups
             if not forwards and unreadable:
                 yield Result("HOP202", Verdict.UNKNOWN, hop.service.id,
                              f"{hop.describe()}: no listener is proved to forward to target group "
