@@ -56,7 +56,7 @@ _cache: OrderedDict = OrderedDict()
 _cache_lock = threading.Lock()
 
 
-def _cached(key: Any, build: Callable[[], Analysis], anchor: Any = None) -> Analysis:
+def cached(key: Any, build: Callable[[], Analysis], anchor: Any = None) -> Analysis:
     """Build once per key. `anchor` is kept alive with the entry, so an id() inside the key stays unique."""
     global BUILD_COUNT
     with _cache_lock:
@@ -112,7 +112,7 @@ def analyze_file(path: str) -> Analysis:
             return Analysis(source=path, problems=[problem])
         return analyze_cloudformation(document, path, line_of)
 
-    return _cached(key, _reported(path, build))
+    return cached(key, _reported(path, build))
 
 
 def analyze_document(document: dict, source: str, line_of: Callable | None = None) -> Analysis:
@@ -122,7 +122,7 @@ def analyze_document(document: dict, source: str, line_of: Callable | None = Non
     """
     from policies.cloudformation.rules_runner import analyze_cloudformation
 
-    return _cached(
+    return cached(
         ("document", source, id(document)),
         _reported(source, lambda: analyze_cloudformation(document, source, line_of)),
         anchor=document,

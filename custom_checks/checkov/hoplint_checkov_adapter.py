@@ -66,7 +66,7 @@ _make_engine_importable()
 
 import policies  # noqa: E402  (needs the path set above)
 from policies import RULES, Rule, Verdict  # noqa: E402
-from policies.analysis import _cached  # noqa: E402
+from policies.analysis import cached  # noqa: E402
 from policies.findings import worst_verdict  # noqa: E402
 from policies.terraform import analyze_terraform_plan_file, analyze_terraform_roots, resources_from_graph  # noqa: E402
 
@@ -189,7 +189,7 @@ def graph_analyses(graph: Any) -> GraphAnalyses:
     # checkov executes every file of the directory as a fresh module, this one too, after check files
     # may have imported it already: a cache of this module would exist twice, and the graph be analysed
     # twice. The engine's cache is one per process (the graph anchors its id there).
-    return _cached(("checkov-terraform-graph", id(graph)), lambda: GraphAnalyses(graph), anchor=graph)
+    return cached(("checkov-terraform-graph", id(graph)), lambda: GraphAnalyses(graph), anchor=graph)
 
 
 def template_path(conf: dict[str, Any]) -> str | None:

@@ -7,7 +7,7 @@ import json
 import os
 from typing import Iterable
 
-from policies.analysis import Analysis, _cached
+from policies.analysis import Analysis, cached
 from policies.evaluate import Deployment, evaluate
 from policies.terraform.plan import PlanError, resources_from_plan
 from policies.terraform.topology_builder import build_topology
@@ -53,4 +53,4 @@ def analyze_terraform_plan_file(path: str) -> Analysis:
             reason = str(error) if isinstance(error, PlanError) else f"{path}: not a JSON plan: {error}"
             return Analysis(source=path, problems=[reason])
 
-    return _cached(("terraform-plan", os.path.abspath(path), hashlib.sha256(raw).hexdigest()), build)
+    return cached(("terraform-plan", os.path.abspath(path), hashlib.sha256(raw).hexdigest()), build)

@@ -44,6 +44,7 @@ from policies.topology import (
     normalized_ports,
     normalized_protocol,
     parse_network,
+    unreadable_rule,
 )
 from policies.values import ResourceRef, Unknown, as_list, as_port, as_text
 
@@ -207,7 +208,7 @@ class _Builder:
         for direction, rules in (("ingress", group.ingress), ("egress", group.egress)):
             blocks = attributes.blocks(direction)
             if isinstance(blocks, Unknown):
-                rules.append(_unknown_rule(address, direction, blocks, attributes.where(direction)))
+                rules.append(unreadable_rule(address, direction, blocks, attributes.where(direction)))
                 continue
             for _, block in blocks:
                 rules.extend(self.sg_rules(block, direction, address, "protocol", _INLINE_PEERS))
@@ -575,11 +576,6 @@ def _scheme(internal: Any) -> Any:
     if isinstance(internal, Unknown):
         return internal
     return "internal" if internal is True or str(internal).lower() == "true" else "internet-facing"
-
-
-def _unknown_rule(group: str, direction: str, why: Unknown, path: tuple) -> SgRule:
-    """Stands for rules that exist but cannot be read: no gate through the group can be proved closed."""
-    return SgRule(group, direction, why, None, None, Peer("unknown", why, path), path, path, path)
 
 
 def build_topology(resources: list) -> Topology:
