@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import stat
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -99,7 +100,7 @@ def analyze_file(path: str) -> Analysis:
 
     try:
         with open(path, "rb") as handle:
-            raw = handle.read(MAX_TEMPLATE_BYTES + 1)
+            raw = handle.read(_read_limit(handle))
     except OSError as error:
         return Analysis(source=path, problems=[f"cannot read {path}: {error.strerror or error}"])
     if len(raw) > MAX_TEMPLATE_BYTES:
@@ -113,6 +114,14 @@ def analyze_file(path: str) -> Analysis:
         return analyze_cloudformation(document, path, line_of)
 
     return cached(key, _reported(path, build))
+
+
+def _read_limit(handle: Any) -> int:
+    """Bytes to ask for: one past the limit shows a file too large, and a regular file's own size keeps
+    read() from reserving the whole limit for a small template."""
+    status = os.fstat(handle.fileno())
+    size = status.st_size if stat.S_ISREG(status.st_mode) else MAX_TEMPLATE_BYTES
+    return min(size, MAX_TEMPLATE_BYTES) + 1
 
 
 def analyze_document(document: dict, source: str, line_of: Callable | None = None) -> Analysis:

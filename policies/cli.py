@@ -28,6 +28,7 @@ from policies.terraform import analyze_terraform_plan_file
 EXIT_CLEAN, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 TEMPLATE_SUFFIXES = (".yaml", ".yml", ".json", ".template")
 CLOUDFORMATION, TERRAFORM_PLAN, TERRAFORM_CONFIGURATION = "cloudformation", "terraform plan", "terraform"
+NOUN_OF_KIND = {CLOUDFORMATION: "template", TERRAFORM_PLAN: "plan", TERRAFORM_CONFIGURATION: "configuration"}
 TERRAFORM_SUFFIXES = (".tf",)  # what checkov's Terraform runner reads (it skips .tf.json)
 # Directory names a walk never enters: tool caches and vendored code hold no templates of the project.
 SKIPPED_DIRECTORIES = {"node_modules", "__pycache__", "venv"}
@@ -122,7 +123,8 @@ def _version() -> str:
 
 
 def _explain(arguments: argparse.Namespace) -> int:
-    explanations = [explain(analysis, str(path)) for path, analysis in _analyses(arguments.templates)]
+    explanations = [explain(analysis, str(path), NOUN_OF_KIND.get(kind, "file"))
+                    for path, kind, analysis in _analyses(arguments.templates)]
     problems = [problem for explanation in explanations for problem in explanation.problems]  # each names its file
     if arguments.format == "json":
         output = render_json(explanations)
@@ -145,15 +147,16 @@ def _use_color(choice: str) -> bool:
 
 
 def _analyses(targets: list) -> Iterator[tuple]:
-    """(path, analysis) of every named file, and of every template and Terraform root module under every named
-    directory."""
+    """(path, kind, analysis) of every named file, and of every template and Terraform root module under every
+    named directory."""
     for target in map(Path, targets):
         if target.is_dir():
             yield from _analyses_in_directory(target)
         elif target.is_file():
             if target.name.endswith(TERRAFORM_SUFFIXES):
                 raise UsageError(f"{target}: a Terraform file: explain its directory, {target.parent}")
-            yield target, _analysis(target, _kind(target))
+            kind = _kind(target)
+            yield target, kind, _analysis(target, kind)
         else:
             raise UsageError(f"{target}: no such file or directory")
 
@@ -179,10 +182,10 @@ def _analyses_in_directory(directory: Path) -> Iterator[tuple]:
     for path, kind in entries:
         if kind != TERRAFORM_CONFIGURATION:
             found = True
-            yield path, _analysis(path, kind)
+            yield path, kind, _analysis(path, kind)
         elif path in roots:  # a local module's directory, or one without resources, is no root to explain
             found = True
-            yield path, roots[path]
+            yield path, kind, roots[path]
     if not found:
         raise UsageError(f"{directory}: no CloudFormation template, Terraform plan or Terraform resource in it")
 

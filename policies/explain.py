@@ -72,6 +72,7 @@ class Explanation:
     """One template (or configuration): its paths, and the findings that lie on none of them."""
 
     source: str
+    noun: str = "template"  # what the source is: "template", "plan" or "configuration" (a Terraform root module)
     paths: list = field(default_factory=list)
     unplaced: list = field(default_factory=list)  # findings of resources on no path (a redirect-only listener)
     problems: list = field(default_factory=list)  # why the template could not be analysed
@@ -86,12 +87,12 @@ class Explanation:
         return any(f.verdict is Verdict.FAILED for f in self.findings)
 
 
-def explain(analysis: Analysis, source: str | None = None) -> Explanation:
+def explain(analysis: Analysis, source: str | None = None, noun: str = "template") -> Explanation:
     """The paths of every deployment the analysis judged, each once, with the findings placed on them.
 
     `source` names the input as the user did; the analysis, cached by absolute path, may name it otherwise.
     """
-    explanation = Explanation(source or analysis.source, problems=list(analysis.problems))
+    explanation = Explanation(source or analysis.source, noun, problems=list(analysis.problems))
     if analysis.problems:
         return explanation
     findings = _FindingIndex(analysis.findings)

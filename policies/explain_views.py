@@ -76,9 +76,15 @@ def _summary(explanations: list) -> str:
     paths = [path for e in analysed for path in e.paths]
     counts = {verdict: sum(1 for p in paths if p.verdict is verdict) for verdict in Verdict}
     off_path = sum(1 for e in analysed for f in e.unplaced if f.verdict is Verdict.FAILED)
-    text = (f"{len(analysed)} template{'s' * (len(analysed) != 1)}, {len(paths)} path{'s' * (len(paths) != 1)}: "
+    nouns = {e.noun: sum(1 for other in analysed if other.noun == e.noun) for e in analysed} or {"template": 0}
+    inputs = ", ".join(_counted(count, noun) for noun, count in nouns.items())
+    text = (f"{inputs}, {_counted(len(paths), 'path')}: "
             f"{counts[Verdict.FAILED]} failed, {counts[Verdict.UNKNOWN]} unknown, {counts[Verdict.PASSED]} passed")
-    return text + (f"; {off_path} failed finding{'s' * (off_path != 1)} on no path" if off_path else "")
+    return text + (f"; {_counted(off_path, 'failed finding')} on no path" if off_path else "")
+
+
+def _counted(count: int, noun: str) -> str:
+    return f"{count} {noun}{'s' * (count != 1)}"
 
 
 # Mermaid

@@ -18,7 +18,6 @@ from policies.cli import terraform_directory_reader
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FIXTURES_DIR = REPO_ROOT / "fixtures" / "terraform"
 EXPECTED_FILE = FIXTURES_DIR / "expected.json"
-CHECKOV_ENV = {"CKV_SKIP_PACKAGE_UPDATE_CHECK": "true", "BC_SKIP_MAPPING": "TRUE"}  # for checkov run as a command
 
 
 def load_expected() -> dict:

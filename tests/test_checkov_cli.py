@@ -12,9 +12,7 @@ import importlib.util
 import json
 import logging
 import os
-import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -24,53 +22,16 @@ from checkov.common.models.enums import CheckResult
 from checkov.common.output.record import Record
 from checkov.common.output.report import Report
 
+from checkov_runs import CHECK_PREFIX, CHECKS_DIR, Checkov, run_checkov
 from oracle import FIXTURES_DIR, REPO_ROOT, fixture_templates, load_expected
 from policies import RULES, Verdict, analyze_file
+from policies.wrapping import WRAPPED_MARK
 
-CHECKOV = Path(sys.executable).with_name("checkov")
-CHECKS_DIR = REPO_ROOT / "custom_checks" / "checkov"
-CHECK_PREFIX = "CKV_HOP_"
 RULE_OF_CHECK_ID = {rule.checkov_id: rule for rule in RULES.values()}
 SEVERITY_OF_RULE = {"error": "HIGH", "warning": "LOW"}
 SARIF_SCORE_OF_SEVERITY = {"HIGH": "8.9", "LOW": "3.9"}
 SARIF_LEVEL_OF_SEVERITY = {"HIGH": "error", "LOW": "note"}
 SKIP_COMMENT = "accepted: the tasks are reached through a VPC endpoint"
-
-
-@dataclass(frozen=True)
-class Checkov:
-    """One finished checkov run: its process and the CKV_HOP_ records of its JSON report."""
-
-    process: subprocess.CompletedProcess
-    output_dir: Path
-    records: list  # JSON record dicts, each with "status": FAILED, PASSED or SKIPPED
-
-
-def run_checkov(*args: str, cwd: Path, output_dir: Path, formats: tuple = ("json",)) -> Checkov:
-    pythonpath = os.pathsep.join(filter(None, (str(REPO_ROOT), os.environ.get("PYTHONPATH"))))
-    env = dict(os.environ, CKV_SKIP_PACKAGE_UPDATE_CHECK="true", BC_SKIP_MAPPING="TRUE", PYTHONPATH=pythonpath)
-    command = [str(CHECKOV), "--skip-download", "--external-checks-dir", str(CHECKS_DIR)]
-    command += [option for output in formats for option in ("-o", output)]
-    command += ["--output-file-path", str(output_dir), *args]
-    process = subprocess.run(command, check=False, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
-    # 0: nothing failed, 1: something failed; anything else is checkov breaking down.
-    assert process.returncode in (0, 1), process.stderr
-    assert "Traceback" not in process.stderr, process.stderr
-    assert "hoplint: " not in process.stderr, process.stderr  # the adapter warns only when it cannot judge
-    reports = json.loads((output_dir / "results_json.json").read_text())
-    reports = reports if isinstance(reports, list) else [reports]  # a list when several frameworks report
-    assert not [error for report in reports for error in report["results"].get("parsing_errors", [])]
-    records = [
-        dict(record, status=record["check_result"]["result"])
-        for report in reports
-        for section in ("failed_checks", "passed_checks", "skipped_checks")
-        for record in report["results"][section]
-        if record["check_id"].startswith(CHECK_PREFIX)
-    ]
-    # Checkov loads the checks once per runner: still one record per check and resource.
-    identities = [(record["check_id"], record["file_abs_path"], record["resource"]) for record in records]
-    assert len(identities) == len(set(identities))
-    return Checkov(process, output_dir, records)
 
 
 @functools.cache
@@ -330,8 +291,8 @@ def test_reimporting_the_adapter_wraps_report_add_record_once(adapter) -> None:
     spec = importlib.util.spec_from_file_location(module.__name__, module.__file__)
     spec.loader.exec_module(importlib.util.module_from_spec(spec))
     assert Report.add_record is wrapped
-    assert getattr(wrapped, module.DETAILS_HOOK_MARK)
-    assert not hasattr(wrapped.__wrapped__, module.DETAILS_HOOK_MARK)
+    assert getattr(wrapped, WRAPPED_MARK)
+    assert not hasattr(wrapped.__wrapped__, WRAPPED_MARK)
 
 
 def crash(path: str):

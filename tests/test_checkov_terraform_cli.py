@@ -9,20 +9,16 @@ every root module), one covers both plans, a few small ones cover flags and skip
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import subprocess
-import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from checkov_runs import CHECK_PREFIX, Checkov, run_checkov
 from policies import RULES, Verdict
 from policies.terraform import analyze_terraform, analyze_terraform_plan_file
 from terraform_fixtures import (
-    CHECKOV_ENV,
     FIXTURES_DIR,
     REPO_ROOT,
     configuration_fixtures,
@@ -31,42 +27,9 @@ from terraform_fixtures import (
     plan_fixtures,
 )
 
-CHECKOV = Path(sys.executable).with_name("checkov")
-CHECKS_DIR = REPO_ROOT / "custom_checks" / "checkov"
-CHECK_PREFIX = "CKV_HOP_"
 RULE_OF_CHECK_ID = {rule.checkov_id: rule for rule in RULES.values()}
 SEVERITY_OF_RULE = {"error": "HIGH", "warning": "LOW"}
 SKIP_COMMENT = "accepted: the tasks are reached through a VPC endpoint"
-
-
-@dataclass(frozen=True)
-class Checkov:
-    process: subprocess.CompletedProcess
-    records: list  # CKV_HOP_ record dicts of the JSON report, each with "status"
-
-
-def run_checkov(*args: str, cwd: Path, output_dir: Path) -> Checkov:
-    pythonpath = os.pathsep.join(filter(None, (str(REPO_ROOT), os.environ.get("PYTHONPATH"))))
-    env = dict(os.environ, **CHECKOV_ENV, PYTHONPATH=pythonpath)
-    command = [str(CHECKOV), "--skip-download", "--external-checks-dir", str(CHECKS_DIR), "-o", "json",
-               "--output-file-path", str(output_dir), *args]
-    process = subprocess.run(command, check=False, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
-    assert process.returncode in (0, 1), process.stderr  # 1: something failed; anything else: checkov broke
-    assert "Traceback" not in process.stderr, process.stderr
-    assert "hoplint: " not in process.stderr, process.stderr  # the adapter warns only when it cannot judge
-    reports = json.loads((output_dir / "results_json.json").read_text())
-    reports = reports if isinstance(reports, list) else [reports]
-    assert not [error for report in reports for error in report["results"].get("parsing_errors", [])]
-    records = [
-        dict(record, status=record["check_result"]["result"])
-        for report in reports
-        for section in ("failed_checks", "passed_checks", "skipped_checks")
-        for record in report["results"][section]
-        if record["check_id"].startswith(CHECK_PREFIX)
-    ]
-    identities = [(record["check_id"], record["file_abs_path"], record["resource"]) for record in records]
-    assert len(identities) == len(set(identities))
-    return Checkov(process, records)
 
 
 def fixture_of(record: dict) -> str:

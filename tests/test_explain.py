@@ -336,7 +336,7 @@ def test_terraform_configuration_in_text(capsys, monkeypatch, fixture):
     assert text_gate_statuses(out) == [{gate: [STATUS_WORD[verdict]] for gate, verdict in zip(GATES, verdicts)}]
     failed = sum(verdict is FAILED for verdict in verdicts)
     unknown = not failed and UNKNOWN in verdicts
-    assert out.rstrip().endswith(f"1 template, 1 path: {failed} failed, {int(unknown)} unknown, "
+    assert out.rstrip().endswith(f"1 configuration, 1 path: {failed} failed, {int(unknown)} unknown, "
                                  f"{int(not failed and not unknown)} passed")
 
 
@@ -400,7 +400,11 @@ def test_a_directory_of_cloudformation_templates_and_terraform_root_modules(caps
         (str(tmp_path / "terraform" / "billing"), ["PASSED"]),
         (str(tmp_path / "terraform" / "broken"), ["FAILED"]),
     ]
+    shutil.copyfile(REPO_ROOT / "fixtures" / "terraform" / "plan" / "bad.json", tmp_path / "tfplan.json")
+    summary = hoplint_output(capsys, "explain", str(tmp_path))[1].splitlines()[-1]
+    assert summary == "1 plan, 1 template, 2 configurations, 4 paths: 2 failed, 0 unknown, 2 passed"  # walk order
     shutil.rmtree(tmp_path / "terraform" / "broken")
+    (tmp_path / "tfplan.json").unlink()
     assert hoplint_output(capsys, "explain", str(tmp_path))[0] == EXIT_CLEAN
 
 
@@ -445,7 +449,7 @@ def test_terraform_is_read_by_the_installed_adapter_in_a_process_of_its_own(tmp_
                              env=environment, capture_output=True, text=True, timeout=300, check=False)
     assert (process.returncode, process.stderr) == (EXIT_FAILED, "")
     assert process.stdout.startswith(f"{TERRAFORM_BAD}\n  {TERRAFORM_PATH}\n")
-    assert process.stdout.endswith("1 template, 1 path: 1 failed, 0 unknown, 0 passed\n"
+    assert process.stdout.endswith("1 configuration, 1 path: 1 failed, 0 unknown, 0 passed\n"
                                    "hoplint_adapters.checkov.hoplint_terraform_directory\n")
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from checkov_runs import CHECKOV_ENV
 from oracle import proves_the_main_path
 from policies import RULES, Verdict
 from policies.terraform import (
@@ -31,7 +32,6 @@ from policies.terraform.expressions import interpret
 from policies.terraform.topology_builder import build_topology
 from policies.values import ResourceRef, Unknown
 from terraform_fixtures import (
-    CHECKOV_ENV,
     FIXTURES_DIR,
     REPO_ROOT,
     configuration_fixtures,

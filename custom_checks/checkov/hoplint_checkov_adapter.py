@@ -40,7 +40,6 @@ nothing or fills nothing: records then lack details, and scanning goes on.
 
 from __future__ import annotations
 
-import functools
 import importlib.util
 import logging
 import os
@@ -68,7 +67,7 @@ import policies  # noqa: E402  (needs the path set above)
 from policies import RULES, Rule, Verdict  # noqa: E402
 from policies.analysis import cached  # noqa: E402
 from policies.findings import worst_verdict  # noqa: E402
-from policies.terraform import analyze_terraform_plan_file, analyze_terraform_roots, resources_from_graph  # noqa: E402
+from policies.wrapping import wrap_once  # noqa: E402
 
 logger = logging.getLogger("hoplint.checkov")
 
@@ -98,9 +97,6 @@ SEVERITY_OF_RULE = {"error": Severities[BcSeverities.HIGH], "warning": Severitie
 CHECK_RESULT_OF_VERDICT = {Verdict.FAILED: CheckResult.FAILED, Verdict.PASSED: CheckResult.PASSED}
 
 RULE_OF_CHECKOV_ID = {rule.checkov_id: rule for rule in RULES.values()}
-
-# Set on the installed Report.add_record wrapper, so that reloading this module never wraps it twice.
-DETAILS_HOOK_MARK = "_hoplint_fills_details"
 
 
 class HoplintCheck(BaseResourceCheck):
@@ -144,6 +140,8 @@ class HoplintCheck(BaseResourceCheck):
         scanned_file = self.entity_path.rpartition(f":{self.entity_type}:")[0]
         try:
             if plan_file is not None:
+                from policies.terraform import analyze_terraform_plan_file  # imported here: see GraphAnalyses
+
                 analyses = [analysis_of_file(analyze_terraform_plan_file, plan_file)]
             else:
                 analyses = graph_analyses(self.graph).holding(address, scanned_file, first(conf.get("__start_line__")))
@@ -164,6 +162,9 @@ class GraphAnalyses:
     """The engine's analyses of every root module of one rendered Terraform graph."""
 
     def __init__(self, graph: Any) -> None:
+        # Imported here, not at the top: a CloudFormation run never pays for the Terraform reader's import.
+        from policies.terraform import analyze_terraform_roots, resources_from_graph
+
         if hasattr(graph, "weighted_edge_list"):  # rustworkx, checkov's default
             vertices, edges = graph.nodes(), graph.weighted_edge_list()
         else:  # networkx (CHECKOV_GRAPH_FRAMEWORK=NETWORKX)
@@ -264,20 +265,18 @@ def _install_details_hook() -> None:
         from checkov.common.output.report import Report
     except ImportError:
         return
-    add_record = getattr(Report, "add_record", None)
-    if not callable(add_record) or getattr(add_record, DETAILS_HOOK_MARK, False):
-        return
 
-    @functools.wraps(add_record)
-    def add_record_with_details(report: Any, record: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            fill_details(report, record)
-        except Exception:  # details are a nicety: never lose the record over them
-            logger.debug("hoplint: no details for a record", exc_info=True)
-        return add_record(report, record, *args, **kwargs)
+    def details_filler(add_record: Callable) -> Callable:
+        def add_record_with_details(report: Any, record: Any, *args: Any, **kwargs: Any) -> Any:
+            try:
+                fill_details(report, record)
+            except Exception:  # details are a nicety: never lose the record over them
+                logger.debug("hoplint: no details for a record", exc_info=True)
+            return add_record(report, record, *args, **kwargs)
 
-    setattr(add_record_with_details, DETAILS_HOOK_MARK, True)
-    Report.add_record = add_record_with_details
+        return add_record_with_details
+
+    wrap_once(Report, "add_record", details_filler)
 
 
 _install_details_hook()

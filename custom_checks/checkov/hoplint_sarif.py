@@ -16,18 +16,15 @@ If checkov's internals change, nothing is wrapped or the log is left as checkov 
 
 from __future__ import annotations
 
-import functools
 import logging
-from typing import Any
+from typing import Any, Callable
 
 from hoplint_checkov_adapter import RULE_OF_CHECKOV_ID
 
 from policies.sarif import describe_rules
+from policies.wrapping import wrap_once
 
 logger = logging.getLogger("hoplint.checkov")
-
-# Set on the installed wrapper, so that checkov importing this file again never wraps it twice.
-SARIF_HOOK_MARK = "_hoplint_fixes_sarif"
 
 
 def fix_sarif(log: dict) -> dict:
@@ -49,21 +46,19 @@ def _install_sarif_hook() -> None:
         from checkov.common.output.sarif import Sarif
     except ImportError:
         return
-    create_json = getattr(Sarif, "create_json", None)
-    if not callable(create_json) or getattr(create_json, SARIF_HOOK_MARK, False):
-        return
 
-    @functools.wraps(create_json)
-    def create_json_for_hoplint(sarif: Any, *args: Any, **kwargs: Any) -> Any:
-        log = create_json(sarif, *args, **kwargs)
-        try:
-            return fix_sarif(log)
-        except Exception:  # the log as checkov made it is better than none
-            logger.debug("hoplint: SARIF log left as checkov made it", exc_info=True)
-            return log
+    def sarif_fixer(create_json: Callable) -> Callable:
+        def create_json_for_hoplint(sarif: Any, *args: Any, **kwargs: Any) -> Any:
+            log = create_json(sarif, *args, **kwargs)
+            try:
+                return fix_sarif(log)
+            except Exception:  # the log as checkov made it is better than none
+                logger.debug("hoplint: SARIF log left as checkov made it", exc_info=True)
+                return log
 
-    setattr(create_json_for_hoplint, SARIF_HOOK_MARK, True)
-    Sarif.create_json = create_json_for_hoplint
+        return create_json_for_hoplint
+
+    wrap_once(Sarif, "create_json", sarif_fixer)
 
 
 _install_sarif_hook()

@@ -190,6 +190,8 @@ class _Rewriter:
                 if isinstance(crumb, dict) and crumb.get("type") == kind]
 
     def text(self, text: str, path: str) -> Any:
+        if "." not in text:  # every variable, splat and reference has one: most texts are plain literals
+            return text
         whole = _VARIABLE.fullmatch(text)
         if whole:
             value = self.variable_value(whole.group(1) or whole.group(2))

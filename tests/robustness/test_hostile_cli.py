@@ -20,10 +20,10 @@ import pytest
 import yaml
 
 import hostile
+from checkov_runs import CHECKOV, CHECKS_DIR
 from oracle import FIXTURES_DIR, REPO_ROOT
 from policies import RULES, Verdict, analyze_file
 from test_cfn_lint_cli import ADAPTER_DIR, hoplint_matches, run_cfn_lint
-from test_checkov_cli import CHECKOV, CHECKS_DIR
 
 CHECK_OF_RULE = {rule.id: rule.checkov_id for rule in RULES.values()}
 BAD_FIXTURE = "bad/HOP303-task-sg-allows-wrong-port.yaml"  # HOP303 FAILED on AppService, line 46

@@ -1,0 +1,55 @@
+"""The real checkov CLI with hoplint's checks, as the CLI tests run it: one process, its JSON report's
+CKV_HOP_ records."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from oracle import REPO_ROOT
+
+CHECKOV = Path(sys.executable).with_name("checkov")
+CHECKS_DIR = REPO_ROOT / "custom_checks" / "checkov"
+CHECK_PREFIX = "CKV_HOP_"
+# No update check, no download of checkov's id mapping: both reach the network.
+CHECKOV_ENV = {"CKV_SKIP_PACKAGE_UPDATE_CHECK": "true", "BC_SKIP_MAPPING": "TRUE"}
+
+
+@dataclass(frozen=True)
+class Checkov:
+    """One finished checkov run: its process and the CKV_HOP_ records of its JSON report."""
+
+    process: subprocess.CompletedProcess
+    output_dir: Path
+    records: list  # JSON record dicts, each with "status": FAILED, PASSED or SKIPPED
+
+
+def run_checkov(*args: str, cwd: Path, output_dir: Path, formats: tuple = ("json",)) -> Checkov:
+    pythonpath = os.pathsep.join(filter(None, (str(REPO_ROOT), os.environ.get("PYTHONPATH"))))
+    env = dict(os.environ, **CHECKOV_ENV, PYTHONPATH=pythonpath)
+    command = [str(CHECKOV), "--skip-download", "--external-checks-dir", str(CHECKS_DIR)]
+    command += [option for output in formats for option in ("-o", output)]
+    command += ["--output-file-path", str(output_dir), *args]
+    process = subprocess.run(command, check=False, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+    # 0: nothing failed, 1: something failed; anything else is checkov breaking down.
+    assert process.returncode in (0, 1), process.stderr
+    assert "Traceback" not in process.stderr, process.stderr
+    assert "hoplint: " not in process.stderr, process.stderr  # the adapter warns only when it cannot judge
+    reports = json.loads((output_dir / "results_json.json").read_text())
+    reports = reports if isinstance(reports, list) else [reports]  # a list when several frameworks report
+    assert not [error for report in reports for error in report["results"].get("parsing_errors", [])]
+    records = [
+        dict(record, status=record["check_result"]["result"])
+        for report in reports
+        for section in ("failed_checks", "passed_checks", "skipped_checks")
+        for record in report["results"][section]
+        if record["check_id"].startswith(CHECK_PREFIX)
+    ]
+    # Checkov loads the checks once per runner: still one record per check and resource.
+    identities = [(record["check_id"], record["file_abs_path"], record["resource"]) for record in records]
+    assert len(identities) == len(set(identities))
+    return Checkov(process, output_dir, records)
