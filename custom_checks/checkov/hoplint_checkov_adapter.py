@@ -175,22 +175,32 @@ class GraphAnalyses:
         for resource in resources:
             self.locations.setdefault(resource["address"], []).append(
                 (str(resource["file"]), resource["start_line"], resource["root"]))
+        self.found: dict = {}  # (address, scanned file, line) -> holding(...): every check asks about a resource
 
     def holding(self, address: str, scanned_file: str, start_line: Any) -> list:
         """Analyses of the root modules that hold the resource checkov names by address, file and line."""
-        candidates = [(file, root) for file, line, root in self.locations.get(address, ())
-                      if file.endswith(scanned_file) and line == start_line]
-        if not candidates:
-            return []
-        shortest = min(len(file) for file, _ in candidates)  # "/a/main.tf" also ends "/x/a/main.tf"
-        return [self.analyses[root] for file, root in candidates if len(file) == shortest]
+        key = (address, scanned_file, start_line)
+        if key not in self.found:
+            candidates = [(file, root) for file, line, root in self.locations.get(address, ())
+                          if file.endswith(scanned_file) and line == start_line]
+            shortest = min((len(file) for file, _ in candidates), default=0)  # "/a/main.tf" ends "/x/a/main.tf"
+            self.found[key] = [self.analyses[root] for file, root in candidates if len(file) == shortest]
+        return self.found[key]
+
+
+_last_graph: tuple = (None, None)  # (graph, its GraphAnalyses): checkov asks about each resource in turn
 
 
 def graph_analyses(graph: Any) -> GraphAnalyses:
     # checkov executes every file of the directory as a fresh module, this one too, after check files
     # may have imported it already: a cache of this module would exist twice, and the graph be analysed
-    # twice. The engine's cache is one per process (the graph anchors its id there).
-    return cached(("checkov-terraform-graph", id(graph)), lambda: GraphAnalyses(graph), anchor=graph)
+    # twice. The engine's cache is one per process (the graph anchors its id there); the module's own
+    # last graph only spares each question a lookup there.
+    global _last_graph
+    if _last_graph[0] is not graph:
+        _last_graph = (graph, cached(("checkov-terraform-graph", id(graph)), lambda: GraphAnalyses(graph),
+                                     anchor=graph))
+    return _last_graph[1]
 
 
 def template_path(conf: dict[str, Any]) -> str | None:
