@@ -252,6 +252,18 @@ _RULES = (
         (LISTENER,),
     ),
     Rule(
+        "HOP403",
+        "Ensure a dualstack internet-facing ALB allows each listener port from an IPv6 source",
+        "warning",
+        "A dualstack Application Load Balancer publishes AAAA records: clients with IPv6 connect over IPv6. "
+        "If its security groups admit the listener port only from IPv4 CIDRs (or IPv4 prefix lists), those "
+        "clients' connections time out while IPv4 clients work, a failure that depends on the client's network.",
+        "Add an ingress rule for the listener's port (tcp) from an IPv6 source to one of the load balancer's "
+        "security groups: CidrIpv6 ::/0 (Terraform ipv6_cidr_blocks, cidr_ipv6) or an IPv6 prefix list; or set "
+        "IpAddressType ipv4.",
+        (LISTENER,),
+    ),
+    Rule(
         "HOP501",
         "Ensure the target group TargetType is instance for bridge and host network mode tasks",
         "error",
@@ -292,6 +304,41 @@ _RULES = (
         "dynamic host ports) toward the instances, requests end in 502/504 and targets are unhealthy.",
         "Add an egress rule for tcp on the host port (32768-65535 for dynamic host ports) to the load "
         "balancer's security group, with the container instances' security group as destination.",
+        (SERVICE,),
+    ),
+    Rule(
+        "HOP601",
+        "Ensure the network ACLs of the ALB's subnets allow the listener port from clients and the replies",
+        "error",
+        "Network ACLs are stateless: a custom ACL associated with the ALB's subnets must allow the listener port "
+        "(tcp) in from the clients the ALB's security groups admit, and the replies out to their ephemeral ports "
+        "(1024-65535). Its entries are read by rule number and the first match decides: a deny numbered below the "
+        "allow, or a missing return entry, silently drops the connections the security groups let through.",
+        "Add allow entries to the ACL, numbered below any deny that matches: the listener port in from the client "
+        "CIDRs, and tcp 1024-65535 out to them.",
+        (LISTENER,),
+    ),
+    Rule(
+        "HOP602",
+        "Ensure the network ACLs of the ALB's subnets allow the target and health-check ports toward the tasks",
+        "error",
+        "The ALB opens connections to the tasks' subnets on the target port, and on the health-check port when it "
+        "differs. A custom network ACL of the ALB's subnets must allow those ports out to the task subnets' CIDRs "
+        "and the replies back in on the ephemeral ports (1024-65535), or requests end in 502/504 and targets are "
+        "unhealthy.",
+        "Add allow entries to the ALB subnets' ACL, numbered below any deny that matches: tcp on the target and "
+        "health-check ports out to the task subnets' CIDRs, and tcp 1024-65535 in from them.",
+        (SERVICE,),
+    ),
+    Rule(
+        "HOP603",
+        "Ensure the network ACLs of the tasks' subnets allow the target and health-check ports from the ALB",
+        "error",
+        "A custom network ACL of the tasks' subnets must allow the target port, and the health-check port when it "
+        "differs, in from the ALB's subnets' CIDRs and the replies back out to their ephemeral ports (1024-65535). "
+        "Otherwise requests and health checks time out, whatever the security groups allow.",
+        "Add allow entries to the task subnets' ACL, numbered below any deny that matches: tcp on the target and "
+        "health-check ports in from the ALB subnets' CIDRs, and tcp 1024-65535 out to them.",
         (SERVICE,),
     ),
 )

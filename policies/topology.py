@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
-from policies.values import Unknown, malformed, shown
+from policies.values import Unknown, as_port, as_text, malformed, shown
 
 ALL_PROTOCOLS = "all"
 # IP protocol numbers and aliases as templates write them, to the names SgRule.protocol uses.
@@ -31,10 +32,18 @@ class Peer:
     kind: str  # "cidr", "sg", "prefix_list", "self" or "unknown"
     value: Any  # ip_network, security group id, prefix list id, or Unknown
     path: tuple
+    prefix_list: PrefixList | None = None  # the list a "prefix_list" peer names, when it is in the template
 
     @property
     def label(self) -> str:
-        return str(self.value) if not isinstance(self.value, Unknown) else self.value.reason
+        """e.g. "sg-0123", "10.0.0.0/16", or "AlbSubnets (10.0.0.0/24, 10.0.1.0/24)" for a prefix list of the template."""
+        if isinstance(self.value, Unknown):
+            return self.value.reason
+        if self.prefix_list is None or isinstance(self.prefix_list.entries, Unknown):
+            return str(self.value)
+        entries = [str(entry) for entry in self.prefix_list.entries]
+        shown_entries = ", ".join(entries[:3]) + (f" and {len(entries) - 3} more" if len(entries) > 3 else "")
+        return f"{self.value} ({shown_entries or 'no entries'})"
 
 
 @dataclass(frozen=True)
@@ -67,6 +76,8 @@ class SgRule:
     def unknowns(self) -> tuple:
         """The parts of the rule that cannot be read or are known only at deploy time."""
         parts = (self.protocol, self.from_port, self.to_port, self.peer.value)
+        if self.peer.prefix_list is not None:
+            parts += (self.peer.prefix_list.entries,)
         return tuple(part for part in parts if isinstance(part, Unknown))
 
 
@@ -77,6 +88,25 @@ def unreadable_rule(group: str, direction: str, why: Unknown, path: tuple) -> Sg
 
 def _readable(part: Any) -> str:
     return "?" if isinstance(part, Unknown) else str(part)
+
+
+@dataclass(frozen=True)
+class PrefixList:
+    """A managed prefix list of the template: the CIDRs a security group rule naming it stands for."""
+
+    id: str
+    path: tuple
+    address_family: Any  # "IPv4", "IPv6", or Unknown
+    entries: Any  # tuple of ip_network, or Unknown when some entry cannot be read
+
+    @cached_property
+    def merged_entries(self) -> Any:
+        """The entries with adjacent CIDRs merged: a subnet two entries cover together is covered. Merged once,
+        however many rules name the list."""
+        if isinstance(self.entries, Unknown):
+            return self.entries
+        return tuple(merged for version in (4, 6) for merged in ipaddress.collapse_addresses(
+            entry for entry in self.entries if entry.version == version))
 
 
 @dataclass
@@ -112,6 +142,8 @@ class LoadBalancer:
     security_groups: Any  # SgSet, or None when the property is absent (VPC default SG)
     addresses: Any  # list of ip_network the load balancer's nodes live in, or Unknown
     settings_path: tuple = ()  # where a missing setting (security groups) would be added; () if not given
+    ip_address_type: Prop = Prop("ipv4", ())  # "ipv4", "dualstack", "dualstack-without-public-ipv4", or Unknown
+    subnets: Any = ()  # ids of the subnets its nodes live in (see Topology.subnets), or Unknown
 
 
 @dataclass
@@ -191,6 +223,8 @@ class Service:
     # Where bridge and host mode tasks run: a list of ContainerInstances (one per Auto Scaling group of the
     # service's capacity providers), or Unknown when the template does not link the service to them.
     container_instances: Any = None
+    # ids of the subnets awsvpc tasks live in (see Topology.subnets), Unknown, or None without a network configuration
+    subnets: Any = None
 
 
 @dataclass(frozen=True)
@@ -220,6 +254,65 @@ class BlueGreen:
     path: tuple
 
 
+@dataclass(frozen=True)
+class Subnet:
+    """A subnet a load balancer or tasks live in, and the network ACL that filters traffic across its border."""
+
+    id: str  # id of the subnet in the template, or its literal id (subnet-...) when it is outside
+    network: Any  # its IPv4 ip_network, or Unknown
+    network_acl: Any  # id of the template's network ACL associated with it, Unknown, or None: the VPC default ACL
+    path: tuple  # the association, or the subnet
+
+
+@dataclass(frozen=True)
+class AclEntry:
+    """One numbered entry of a network ACL: the first entry, by rule number, that matches a packet decides it."""
+
+    rule_number: Any  # int, or Unknown
+    egress: bool
+    protocol: Any  # as SgRule.protocol: "tcp", "all", ..., or Unknown
+    from_port: Any  # int, None (all protocols), or Unknown
+    to_port: Any
+    allow: Any  # True (allow), False (deny), or Unknown
+    network: Any  # ip_network (IPv4 or IPv6 entry), or Unknown
+    path: tuple  # the entry
+    action_path: tuple  # its RuleAction, where a deny is turned into an allow
+
+    @property
+    def label(self) -> str:
+        """e.g. "rule 100 deny tcp/8080 from 10.0.0.0/24"; a part that cannot be read shows as "?"."""
+        number, action = _readable(self.rule_number), "?" if isinstance(self.allow, Unknown) else (
+            "allow" if self.allow else "deny")
+        if self.protocol == ALL_PROTOCOLS:
+            ports = "all traffic"
+        elif self.from_port == self.to_port:
+            ports = f"{_readable(self.protocol)}/{_readable(self.from_port)}"
+        else:
+            ports = f"{_readable(self.protocol)}/{_readable(self.from_port)}-{_readable(self.to_port)}"
+        return f"rule {number} {action} {ports} {'to' if self.egress else 'from'} {_readable(self.network)}"
+
+    def unknowns(self) -> tuple:
+        parts = (self.rule_number, self.protocol, self.from_port, self.to_port, self.allow, self.network)
+        return tuple(part for part in parts if isinstance(part, Unknown))
+
+
+@dataclass
+class NetworkAcl:
+    id: str
+    path: tuple  # where an entry would be added
+    entries: list = field(default_factory=list)  # AclEntry, in template order
+
+    def ordered(self, egress: bool) -> tuple:
+        """(entries whose rule number is unknown, the others by rule number) of one direction, sorted once."""
+        orders = self.__dict__.setdefault("_orders", {})
+        if orders.get(egress, (-1,))[0] != len(self.entries):  # (re)built when entries were added
+            entries = [entry for entry in self.entries if entry.egress is egress]
+            numbered = [entry for entry in entries if isinstance(entry.rule_number, int)]
+            unnumbered = tuple(entry for entry in entries if not isinstance(entry.rule_number, int))
+            orders[egress] = (len(self.entries), unnumbered, tuple(sorted(numbered, key=lambda e: e.rule_number)))
+        return orders[egress][1:]
+
+
 @dataclass
 class Topology:
     """One deployment of one template: what exists and how it is wired."""
@@ -233,6 +326,9 @@ class Topology:
     task_definitions: dict = field(default_factory=dict)
     security_groups: dict = field(default_factory=dict)
     blue_green: list = field(default_factory=list)
+    prefix_lists: dict = field(default_factory=dict)  # id -> PrefixList
+    subnets: dict = field(default_factory=dict)  # id -> Subnet, for every subnet a load balancer or service names
+    network_acls: dict = field(default_factory=dict)  # id -> NetworkAcl
 
     def test_only_listeners(self) -> set:
         """Listeners only testers use during blue/green deployments: HOP402 judges them, not HOP101."""
@@ -287,6 +383,72 @@ def _port_bound(port: Any, name: str) -> Any:
     if port == -1:
         return malformed(f"{name} -1 is not a tcp/udp port")
     return port
+
+
+def address_family(value: Any) -> Any:
+    """A prefix list's AddressFamily / address_family: "IPv4" or "IPv6", or Unknown."""
+    if value is None:
+        return malformed("the prefix list has no address family")
+    if isinstance(value, Unknown):
+        return value
+    family = {"ipv4": "IPv4", "ipv6": "IPv6"}.get(value.lower()) if isinstance(value, str) else None
+    return family or malformed(f"address family {shown(value)} is neither IPv4 nor IPv6")
+
+
+IP_ADDRESS_TYPES = ("ipv4", "dualstack", "dualstack-without-public-ipv4")
+
+
+def ip_address_type(value: Any) -> Any:
+    """A load balancer's IpAddressType / ip_address_type: one of IP_ADDRESS_TYPES (ipv4 when absent), or Unknown."""
+    if value is None:
+        return "ipv4"
+    if isinstance(value, Unknown) or value in IP_ADDRESS_TYPES:
+        return value
+    return malformed(f"IP address type {shown(value)} is none of {', '.join(IP_ADDRESS_TYPES)}")
+
+
+def acl_entries(egress: Any, **fields: Any) -> list:
+    """One AclEntry in its direction; one in each when the direction is unknown, whose action then cannot be
+    told either (in a direction it may not belong to, it decides nothing)."""
+    if isinstance(egress, bool):
+        return [AclEntry(egress=egress, **fields)]
+    return [AclEntry(egress=direction, **{**fields, "allow": egress}) for direction in (False, True)]
+
+
+def unreadable_acl_entries(why: Unknown, path: tuple, egress: Any) -> list:
+    """Stand for entries that exist but cannot be read: they may match any traffic, at any position, either way;
+    `egress` is their direction, or Unknown when that cannot be read either."""
+    return acl_entries(egress, rule_number=why, protocol=why, from_port=why, to_port=why, allow=why, network=why,
+                       path=path, action_path=path)
+
+
+def normalized_egress(value: Any, name: str) -> Any:
+    """Whether a network ACL entry is for egress: absent means ingress."""
+    if value is None or isinstance(value, (bool, Unknown)):
+        return bool(value) if value is None else value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    return malformed(f"{name} {shown(value)} is not a boolean")
+
+
+def normalized_rule_number(value: Any, name: str) -> Any:
+    """A network ACL entry's rule number (1-32766) from an int or digit string, or Unknown."""
+    if value is None or isinstance(value, Unknown):
+        return value if value is not None else malformed(f"the entry has no {name}")
+    number = as_port(value)
+    if isinstance(number, int) and 1 <= number <= 32766:
+        return number
+    return malformed(f"{name} {shown(value)} is not a rule number (1-32766)")
+
+
+def normalized_acl_action(value: Any, name: str) -> Any:
+    """True for "allow", False for "deny" (any case), or Unknown."""
+    if value is None or isinstance(value, Unknown):
+        return value if value is not None else malformed(f"the entry has no {name}")
+    action = as_text(value)
+    if isinstance(action, str) and action.lower() in ("allow", "deny"):
+        return action.lower() == "allow"
+    return malformed(f"{name} {shown(value)} is neither allow nor deny")
 
 
 def parse_network(value: Any) -> Any:

@@ -357,6 +357,21 @@ def test_a_value_the_template_gets_wrong_is_one_i9000_per_rule_and_resource(engi
     assert ["WebService" in match.message for match in lint_in_process(template)] == [True]
 
 
+def test_a_host_port_the_template_gets_wrong_is_one_i9000_per_container_instance_rule(engine):
+    # In bridge mode the host port is where the container instances' and the ALB's groups must let traffic
+    # through: both gates are left unjudged, and each names the port mapping.
+    template, errors = decode_str((FIXTURES_DIR / "good/ec2-bridge-dynamic-host-ports.yaml").read_text())
+    assert not errors
+    template["Resources"]["AppTaskDefinition"]["Properties"]["ContainerDefinitions"][0]["PortMappings"][0][
+        "HostPort"] = "abc"
+    host_port = "Resources/AppTaskDefinition/Properties/ContainerDefinitions/0/PortMappings/0/HostPort"
+    unreadable = f"{host_port}: port 'abc' is not a number"
+    assert sorted((match.rule.id, match.message) for match in lint_in_process(template)) == [
+        ("I9000", f"hoplint could not judge {rule.cfn_lint_id} ({rule.id}) on AppService: {unreadable}")
+        for rule in (RULES["HOP503"], RULES["HOP504"])
+    ]
+
+
 def test_engine_runs_once_per_template_for_all_rules(engine):
     calls = []
 

@@ -9,6 +9,7 @@ dicts, without checkov.
 from __future__ import annotations
 
 import ast
+import copy
 import json
 import os
 import subprocess
@@ -40,7 +41,6 @@ from terraform_fixtures import (
     load_expected,
     plan_fixtures,
 )
-
 
 
 def analyze_fixture(fixture: str):
@@ -325,6 +325,41 @@ def test_the_task_definition_is_found_however_the_service_names_it(task_definiti
     stack = web_stack(task_definition=task_definition)
     stack[5]["attributes"]["family"] = "web-app"
     assert build_topology(stack).services["aws_ecs_service.app"].task_definition == "aws_ecs_task_definition.app"
+
+
+def container_instances_of(fixture: str, launch: str, attributes: dict, auto_scaling_group: dict):
+    """The container instances of the fixture's service, with `attributes` set on its `launch` template or
+    configuration and `auto_scaling_group` as the Auto Scaling group's attributes naming it."""
+    resources = copy.deepcopy(list(graph_resources(fixture)))
+    for resource in resources:
+        if resource["address"] == launch:
+            resource["attributes"].update(attributes)
+        if resource["address"] == "aws_autoscaling_group.ecs":
+            resource["attributes"] = {key: value for key, value in resource["attributes"].items()
+                                      if key not in ("launch_template", "launch_configuration")}
+            resource["attributes"].update(auto_scaling_group)
+    return build_topology(resources).services["aws_ecs_service.app"].container_instances
+
+
+LAUNCH_CONFIGURATION, LAUNCH_TEMPLATE = "aws_launch_configuration.ecs", "aws_launch_template.ecs"
+
+
+# checkov renders `aws_launch_template.ecs.name` as the name it is given, when it is given one.
+@pytest.mark.parametrize("fixture, launch, auto_scaling_group", [
+    ("good/ec2-bridge-launch-configuration", LAUNCH_CONFIGURATION, {"launch_configuration": "web-ecs-instances"}),
+    ("good/ec2-bridge-dynamic-host-ports", LAUNCH_TEMPLATE, {"launch_template": {"name": "web-ecs-instances"}}),
+    ("good/ec2-bridge-dynamic-host-ports", LAUNCH_TEMPLATE, {"mixed_instances_policy": {"launch_template": {
+        "launch_template_specification": {"launch_template_name": "web-ecs-instances"}}}}),
+])
+def test_the_launch_template_or_configuration_is_found_by_its_name(fixture, launch, auto_scaling_group):
+    (instances,) = container_instances_of(fixture, launch, {"name": "web-ecs-instances"}, auto_scaling_group)
+    assert instances.security_groups.known == ("aws_security_group.instances",)
+
+
+def test_an_auto_scaling_group_naming_no_launch_template_or_configuration_is_unknown():
+    instances = container_instances_of("good/ec2-bridge-dynamic-host-ports", LAUNCH_TEMPLATE, {}, {})
+    assert instances == Unknown("Auto Scaling group aws_autoscaling_group.ecs names no launch template or "
+                                "configuration")
 
 
 def test_findings_carry_the_attribute_path_inside_the_resource_to_fix():

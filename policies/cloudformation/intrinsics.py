@@ -17,7 +17,8 @@ MAX_FREE_CONDITIONS = 6  # 2**6 deployments to evaluate; beyond that only the de
 MAX_TEXT = 1_000_000
 MAX_CIDR_COUNT = 256  # CloudFormation's limit on Fn::Cidr's count
 
-_ID_ATTRIBUTES = {"GroupId", "Arn", "TargetGroupArn", "LoadBalancerArn", "ListenerArn", "TaskDefinitionArn"}
+_ID_ATTRIBUTES = {"GroupId", "Arn", "TargetGroupArn", "LoadBalancerArn", "ListenerArn", "TaskDefinitionArn",
+                  "PrefixListId"}
 _CIDR_ATTRIBUTES = {("AWS::EC2::VPC", "CidrBlock"), ("AWS::EC2::Subnet", "CidrBlock")}
 _SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
 _INDEX_TEXT = re.compile(r"[0-9]{1,6}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 from typing import Any, Callable, Iterator
 
 from policies.cloudformation.intrinsics import NO_VALUE, Resolver
@@ -15,25 +16,39 @@ from policies.topology import (
     Listener,
     LoadBalancer,
     LoadBalancerEntry,
+    NetworkAcl,
     Peer,
     PortMapping,
+    PrefixList,
     Prop,
     SecurityGroup,
     Service,
     SgRule,
     SgSet,
+    Subnet,
     TargetGroup,
     TaskDefinition,
     Topology,
+    acl_entries,
+    address_family,
+    ip_address_type,
+    normalized_acl_action,
+    normalized_egress,
     normalized_ports,
     normalized_protocol,
+    normalized_rule_number,
     parse_network,
+    unreadable_acl_entries,
     unreadable_rule,
 )
-from policies.values import ResourceRef, Unknown, as_list, as_port, as_text, is_malformed, located, shown
+from policies.values import ResourceRef, Unknown, as_list, as_port, as_text, is_malformed, located, malformed, shown
 
 ELBV2 = "AWS::ElasticLoadBalancingV2::"
 SECURITY_GROUP = "AWS::EC2::SecurityGroup"
+LAUNCH_TEMPLATE = "AWS::EC2::LaunchTemplate"
+SUBNET = "AWS::EC2::Subnet"
+NETWORK_ACL = "AWS::EC2::NetworkAcl"
+PREFIX_LIST = "AWS::EC2::PrefixList"
 LAUNCH_TYPES = ("EC2", "FARGATE", "EXTERNAL", "MANAGED_INSTANCES")
 
 
@@ -119,6 +134,11 @@ class _Builder:
         self.resolver = resolver
         self.topology = Topology()
         self.groups_with_declared_egress: set = set()
+        self.acl_associations: dict = {}  # subnet id -> [Prop(network ACL id or Unknown, association path)]
+        # Why subnets without an association of the template may not use an allow-all VPC default ACL: an entry
+        # the template adds to a default ACL, and an association naming a subnet that cannot be told.
+        self.default_acl_change: Any = None
+        self.unplaced_association: Any = None
         self.declarations = {}
         for resource_id, declaration in resolver.resources.items():
             if not isinstance(declaration, dict) or not isinstance(declaration.get("Type"), str):
@@ -148,6 +168,8 @@ class _Builder:
 
     def build(self) -> Topology:
         topology = self.topology
+        # Read before the groups: a rule naming a prefix list of the template stands for its entries.
+        topology.prefix_lists.update(self.each(PREFIX_LIST, self.prefix_list))
         topology.security_groups.update(self.each(SECURITY_GROUP, self.security_group))
         for direction in ("ingress", "egress"):
             kind = f"AWS::EC2::SecurityGroup{direction.capitalize()}"
@@ -158,6 +180,7 @@ class _Builder:
                 everywhere = Peer("cidr", parse_network("0.0.0.0/0"), group.path)
                 path = group.path
                 group.egress.append(SgRule(group.id, "egress", ALL_PROTOCOLS, None, None, everywhere, path, path, path))
+        self.network_acls()  # before load balancers and services: their subnets' ACLs are looked up
         topology.load_balancers.update(self.each(ELBV2 + "LoadBalancer", self.load_balancer))
         topology.target_groups.update(self.each(ELBV2 + "TargetGroup", self.target_group))
         topology.listeners.update(self.each(ELBV2 + "Listener", self.listener))
@@ -286,14 +309,121 @@ class _Builder:
         prop = properties.get(f"{side}SecurityGroupId")
         if prop.value is not None:
             return Peer("sg", self.security_group_id(prop), prop.path)
-        prop = properties.get(f"{side}PrefixListId", as_text)
+        prop = properties.get(f"{side}PrefixListId")
         if prop.value is not None:
-            return Peer("prefix_list", prop.value, prop.path)
+            return self.prefix_list_peer(prop)
         prop = properties.get("SourceSecurityGroupName", as_text)
         if prop.value is not None:
             name = prop.value if isinstance(prop.value, Unknown) else Unknown(f"security group named {prop.value}")
             return Peer("sg", name, prop.path)
         return Peer("unknown", Unknown("the rule names no peer", malformed=True, path=properties.path), properties.path)
+
+    def prefix_list_peer(self, prop: Prop) -> Peer:
+        """A prefix list of the template (Ref or GetAtt PrefixListId), one outside it by its id (pl-...), or Unknown."""
+        if not isinstance(prop.value, ResourceRef):
+            return Peer("prefix_list", located(as_text(prop.value), prop.path), prop.path)
+        prefix_list = self.reference(prop, PREFIX_LIST, "prefix list")
+        return Peer("prefix_list", prefix_list, prop.path,
+                    self.topology.prefix_lists.get(prefix_list) if isinstance(prefix_list, str) else None)
+
+    def prefix_list(self, resource_id: str) -> PrefixList:
+        properties = self.properties(resource_id)
+        entries = tuple(entry.get("Cidr", _entry_cidr).value for _, entry in properties.items("Entries"))
+        # One entry that cannot be read may hold any address: then no coverage can be told.
+        unreadable = next((cidr for cidr in entries if isinstance(cidr, Unknown)), None)
+        return PrefixList(resource_id, ("Resources", resource_id),
+                          properties.get("AddressFamily", address_family).value, unreadable or entries)
+
+    # -- network ACLs -----------------------------------------------------------------------------
+
+    def network_acls(self) -> None:
+        self.topology.network_acls.update(self.each(NETWORK_ACL, lambda acl: NetworkAcl(acl, ("Resources", acl))))
+        self.each(NETWORK_ACL + "Entry", self.network_acl_entry)
+        self.each("AWS::EC2::SubnetNetworkAclAssociation", self.network_acl_association)
+
+    def network_acl_entry(self, resource_id: str) -> None:
+        properties = self.properties(resource_id)
+        acl = properties.get("NetworkAclId")
+        acl_id = self.reference(acl, NETWORK_ACL, "network ACL")
+        if isinstance(acl_id, str):
+            self.topology.network_acls[acl_id].entries.extend(self.acl_entries(properties))
+        elif _names_default_acl(acl.value, self.topology.resource_types) or is_malformed(acl_id):
+            self.default_acl_change = Unknown(f"entry {resource_id} changes the VPC default network ACL")
+            if is_malformed(acl_id):  # the entry may be meant for any ACL of the template
+                for template_acl in self.topology.network_acls.values():
+                    template_acl.entries.extend(unreadable_acl_entries(acl_id, acl_id.path, acl_id))
+
+    def acl_entries(self, properties: _Properties) -> list:
+        protocol_prop = properties.get("Protocol", as_text)
+        protocol = located(normalized_protocol(protocol_prop.value, "Protocol"), protocol_prop.path)
+        ports = properties.child("PortRange")
+        from_prop, to_prop = ports.get("From", as_port), ports.get("To", as_port)
+        from_port, to_port = normalized_ports(protocol, from_prop.value, to_prop.value,
+                                              ("PortRange.From", "PortRange.To"))
+        cidr = properties.get("CidrBlock" if "CidrBlock" in properties.raw else "Ipv6CidrBlock")
+        network = (malformed("the entry has no CidrBlock or Ipv6CidrBlock") if cidr.value is None
+                   else parse_network(cidr.value))
+        action = properties.get("RuleAction", lambda value: normalized_acl_action(value, "RuleAction"))
+        number = properties.get("RuleNumber", lambda value: normalized_rule_number(value, "RuleNumber"))
+        egress = properties.get("Egress", lambda value: normalized_egress(value, "Egress"))
+        return acl_entries(egress.value, rule_number=number.value, protocol=protocol,
+                           from_port=located(from_port, from_prop.path), to_port=located(to_port, to_prop.path),
+                           allow=action.value, network=located(network, cidr.path), path=properties.path,
+                           action_path=action.path)
+
+    def network_acl_association(self, resource_id: str) -> None:
+        properties = self.properties(resource_id)
+        acl = properties.get("NetworkAclId")
+        if _names_default_acl(acl.value, self.topology.resource_types):
+            return  # back to the default ACL: as if not associated
+        subnet = self.subnet_id(properties.get("SubnetId"))
+        acl_id = Prop(self.reference(acl, NETWORK_ACL, "network ACL"), ("Resources", resource_id))
+        if isinstance(subnet, str):
+            self.acl_associations.setdefault(subnet, []).append(acl_id)
+        elif self.unplaced_association is None or subnet.malformed:
+            self.unplaced_association = replace(subnet, reason=f"association {resource_id} names subnet "
+                                                               f"{subnet.reason}")
+
+    def subnet_id(self, prop: Prop) -> Any:
+        """A subnet of the template by logical id, a subnet outside it by its literal id, or Unknown."""
+        if isinstance(prop.value, str) and prop.value.startswith("subnet-"):
+            return prop.value
+        return self.reference(prop, SUBNET, "subnet")
+
+    def subnet_ids(self, prop: Prop) -> Any:
+        """The ids of the subnets named by `prop`, each recorded in topology.subnets, or Unknown."""
+        subnets = located(as_list(prop.value), prop.path)
+        if isinstance(subnets, Unknown):
+            return subnets
+        ids = []
+        for index, value in enumerate(subnets or []):
+            subnet_id = self.subnet_id(Prop(value, prop.path + (index,)))
+            if isinstance(subnet_id, Unknown):
+                return subnet_id
+            if subnet_id not in self.topology.subnets:
+                self.topology.subnets[subnet_id] = self.subnet(subnet_id)
+            ids.append(subnet_id)
+        return tuple(ids)
+
+    def subnet(self, subnet_id: str) -> Subnet:
+        in_template = subnet_id in self.declarations
+        network = (self.properties(subnet_id).get("CidrBlock", lambda value: value and parse_network(value)).value
+                   if in_template else None)
+        if network is None:
+            network = Unknown(f"the CIDR of subnet {subnet_id} is not known")
+        associations = self.acl_associations.get(subnet_id, [])
+        if len({prop.value for prop in associations}) > 1:
+            acl = Unknown(f"subnet {subnet_id} is associated with several network ACLs", malformed=True,
+                          path=associations[1].path)
+        elif associations:
+            acl = associations[0].value
+        else:
+            # An imported subnet id is no subnet of the template, but may be one named by its literal id.
+            unplaced = self.unplaced_association
+            may_be_this_one = unplaced is not None and (unplaced.malformed or not in_template)
+            acl = self.default_acl_change or (unplaced if may_be_this_one else None)
+        path = associations[0].path if associations else ("Resources", subnet_id) if in_template else ()
+        return Subnet(subnet_id, network, acl, path)
 
     # -- load balancing ---------------------------------------------------------------------------
 
@@ -311,6 +441,8 @@ class _Builder:
             Prop("internet-facing" if scheme.value is None else scheme.value, scheme.path),
             self.security_group_set(properties.get("SecurityGroups")),
             self.subnet_networks(subnets),
+            ip_address_type=properties.get("IpAddressType", ip_address_type),
+            subnets=self.subnet_ids(subnets),
         )
 
     def target_group(self, resource_id: str) -> TargetGroup:
@@ -416,6 +548,7 @@ class _Builder:
             awsvpc.path,
             self.subnet_networks(awsvpc.get("Subnets")),
             container_instances=self.container_instances(properties, strategy),
+            subnets=self.subnet_ids(awsvpc.get("Subnets")) if "NetworkConfiguration" in properties.raw else None,
         )
 
     # -- blue/green -------------------------------------------------------------------------------
@@ -532,8 +665,13 @@ class _Builder:
         else:
             specification = group.child("LaunchTemplate") if "LaunchTemplate" in group.raw else group.child(
                 "MixedInstancesPolicy").child("LaunchTemplate").child("LaunchTemplateSpecification")
-            template = self.reference(specification.get("LaunchTemplateId"), "AWS::EC2::LaunchTemplate",
-                                      "launch template")
+            template_id, template_name = specification.get("LaunchTemplateId"), specification.get("LaunchTemplateName")
+            if template_id.value is not None:
+                template = self.reference(template_id, LAUNCH_TEMPLATE, "launch template")
+            elif template_name.value is not None:
+                template = self.launch_template_named(template_name)
+            else:
+                return Unknown(f"Auto Scaling group {group_id} names no launch template or configuration")
             if isinstance(template, Unknown):
                 return template
             data = self.properties(template).child("LaunchTemplateData")
@@ -546,6 +684,16 @@ class _Builder:
         return ContainerInstances(group_id, self.security_group_set(groups),
                                   self.subnet_networks(group.get("VPCZoneIdentifier")), groups.path)
 
+    def launch_template_named(self, name: Prop) -> Any:
+        """The launch template of the template whose LaunchTemplateName is `name`, or Unknown."""
+        if isinstance(name.value, Unknown):
+            return name.value
+        named = [template for template in self.of_type(LAUNCH_TEMPLATE)
+                 if self.properties(template).get("LaunchTemplateName").value == name.value]
+        if len(named) == 1:
+            return named[0]
+        return Unknown(f"launch template named {shown(name.value)} is not defined in this template")
+
 
 def _scheme(value: Any) -> Any:
     """Who the clients are depends on the scheme: another word is no scheme to judge by."""
@@ -553,6 +701,16 @@ def _scheme(value: Any) -> Any:
     if isinstance(scheme, str) and scheme not in ("internet-facing", "internal"):
         return Unknown(f"Scheme {shown(scheme)} is neither internet-facing nor internal", malformed=True)
     return scheme
+
+
+def _entry_cidr(value: Any) -> Any:
+    return malformed("a prefix list entry has no Cidr") if value is None else parse_network(value)
+
+
+def _names_default_acl(value: Any, resource_types: dict) -> bool:
+    """`!GetAtt Vpc.DefaultNetworkAcl`: the ACL every subnet of the VPC uses until associated with another."""
+    return (isinstance(value, ResourceRef) and value.attribute == "DefaultNetworkAcl"
+            and resource_types.get(value.resource) == "AWS::EC2::VPC")
 
 
 def _compatibilities(value: Any) -> Any:

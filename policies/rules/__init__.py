@@ -14,7 +14,16 @@ from policies.rules.ecs import (
     hop207_awsvpc_host_ports,
     hop208_fargate_uses_awsvpc,
 )
-from policies.rules.listeners import hop101_listener_port_open_to_clients, hop201_alb_protocols
+from policies.rules.listeners import (
+    hop101_listener_port_open_to_clients,
+    hop201_alb_protocols,
+    hop403_dualstack_listener_open_to_ipv6,
+)
+from policies.rules.network_acls import (
+    hop601_alb_acl_allows_clients,
+    hop602_alb_acl_allows_targets,
+    hop603_task_acl_allows_alb,
+)
 from policies.rules.security_groups import (
     hop301_alb_egress_target_port,
     hop302_alb_egress_health_check_port,
@@ -50,8 +59,12 @@ ALL_RULES = (
     hop306_container_port_not_open_to_world,
     hop401_alternate_target_group_matches_primary,
     hop402_test_listener_port_open,
+    hop403_dualstack_listener_open_to_ipv6,
     hop501_instance_targets_for_host_networking,
     hop502_dynamic_host_port_health_check,
     hop503_instance_ingress_host_port,
     hop504_alb_egress_host_port,
+    hop601_alb_acl_allows_clients,
+    hop602_alb_acl_allows_targets,
+    hop603_task_acl_allows_alb,
 )

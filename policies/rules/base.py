@@ -56,6 +56,12 @@ class ServiceHop:
     def target_port(self) -> Any:
         return self.entry.container_port.value
 
+    @property
+    def target_group_path(self) -> tuple:
+        """Where the hop's target group is named: the entry's TargetGroupArn, or for an alternate hop the
+        AlternateTargetGroupArn or CodeDeploy target group pair entry that names it."""
+        return self.blue_green.alternate.path if self.blue_green else self.entry.target_group.path
+
     def container(self) -> Container | None:
         """The container the entry names, when the task definition has it."""
         if self.task_definition is None or isinstance(self.task_definition.containers, Unknown):

@@ -25,6 +25,7 @@ _TWIN_SETTINGS = (
 
 
 def hop401_alternate_target_group_matches_primary(topology: Topology) -> Iterator[Result]:
+    yield from _alternate_not_followed(topology)
     for hop in service_hops(topology):
         if hop.blue_green is None:
             continue
@@ -58,6 +59,20 @@ def hop401_alternate_target_group_matches_primary(topology: Topology) -> Iterato
             yield Result("HOP401", Verdict.PASSED, alternate.id,
                          f"{where}: same protocol, port, target type and health check as primary {primary.id}",
                          alternate.path, hop.service.id)
+
+
+def _alternate_not_followed(topology: Topology) -> Iterator[Result]:
+    """UNKNOWN on the primary of each pair whose alternate target group cannot be followed (misnamed, imported,
+    outside the template): no rule can judge the tasks behind it once a deployment shifts traffic there."""
+    for pair in topology.blue_green:
+        alternate, primary, service = (pair.alternate.value, topology.target_groups.get(pair.primary),
+                                       topology.services.get(pair.service))
+        if isinstance(alternate, Unknown) and primary is not None and service is not None and any(
+                same_value(entry.target_group.value, primary.id) for entry in service.load_balancers):
+            yield Result("HOP401", Verdict.UNKNOWN, primary.id,
+                         f"service {pair.service}: cannot judge the alternate target group of primary {primary.id}, "
+                         f"where a deployment shifts traffic: {alternate.reason}", pair.alternate.path,
+                         f"{pair.service} alternate", (alternate,))
 
 
 def _any_tester(peer: Peer) -> bool | None:

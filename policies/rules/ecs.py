@@ -14,7 +14,7 @@ def hop202_target_group_attached(topology: Topology) -> Iterator[Result]:
     # Read once, not once per service: a listener action whose target group the template gets wrong.
     misread_groups = tuple(f.target_group for f in topology.forwards if is_malformed(f.target_group))
     for hop in service_hops(topology):
-        path = hop.entry.target_group.path
+        path = hop.target_group_path
         group_value = hop.entry.target_group.value
         if isinstance(group_value, Unknown):
             yield Result("HOP202", Verdict.UNKNOWN, hop.service.id,

@@ -160,17 +160,29 @@ def evaluate_gate(topology: Topology, groups: SgSet, direction: str, port: Any, 
     return gate
 
 
+def peer_networks(peer: Peer) -> Any:
+    """The addresses a rule's peer stands for: a tuple of ip_network (its CIDR, or the merged entries of a prefix
+    list of the template), Unknown, or None when the template does not show them (a security group, a prefix list
+    outside the template)."""
+    if peer.kind == "cidr":
+        return peer.value if isinstance(peer.value, Unknown) else (peer.value,)
+    if peer.kind == "prefix_list" and peer.prefix_list is not None:
+        return peer.prefix_list.merged_entries
+    return None
+
+
 def covers(peer: Peer, networks: Any) -> bool | None:
-    """Does the rule's CIDR contain every address of `networks` (a list of ip_network, or Unknown)?"""
-    cidr = peer.value
-    if isinstance(cidr, Unknown):
+    """Do the peer's addresses (a CIDR, a prefix list's entries) contain every address of `networks` (a list of
+    ip_network, or Unknown)?"""
+    cidrs = peer_networks(peer)
+    if cidrs is None or isinstance(cidrs, Unknown):
         return None
-    if cidr == EVERYWHERE_V4:
+    if EVERYWHERE_V4 in cidrs:
         return True
     if isinstance(networks, Unknown):
         return None
     return bool(networks) and all(
-        network.version == cidr.version and network.subnet_of(cidr) for network in networks
+        any(network.version == cidr.version and network.subnet_of(cidr) for cidr in cidrs) for network in networks
     )
 
 
@@ -181,7 +193,7 @@ def group_or_cidr_test(groups: SgSet | None, networks: Any) -> PeerTest:
     misnamed = groups is not None and any(group.malformed for group in groups.unknown)
 
     def test(peer: Peer) -> bool | None:
-        if peer.kind == "cidr":
+        if peer.kind in ("cidr", "prefix_list"):
             return covers(peer, networks)
         if peer.kind == "sg":
             if isinstance(peer.value, Unknown):
@@ -193,8 +205,10 @@ def group_or_cidr_test(groups: SgSet | None, networks: Any) -> PeerTest:
 
 
 def is_everywhere(peer: Peer) -> bool | None:
-    if peer.kind != "cidr":
-        return False if peer.kind == "sg" else None
-    if isinstance(peer.value, Unknown):
+    """Does the peer's CIDR, or an entry of its prefix list, span a whole address family (0.0.0.0/0, ::/0)?"""
+    if peer.kind == "sg":
+        return False
+    cidrs = peer_networks(peer)
+    if cidrs is None or isinstance(cidrs, Unknown):
         return None
-    return peer.value.prefixlen == 0
+    return any(cidr.prefixlen == 0 for cidr in cidrs)

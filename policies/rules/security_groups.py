@@ -39,6 +39,12 @@ def _ports(hop: ServiceHop, health_check_only: bool) -> list:
     return [(health, HEALTH_CHECK_PORT)]
 
 
+def hop_ports(hop: ServiceHop) -> list:
+    """(port, kind) of every port the ALB opens connections to on the hop's tasks: the target port, and the
+    health-check port when it differs."""
+    return _ports(hop, health_check_only=False) + _ports(hop, health_check_only=True)
+
+
 def _hops(topology: Topology) -> Iterator[tuple]:
     """(hop, None) for each hop the service's groups carry; (hop, why) when that is unknown."""
     for hop in service_hops(topology):

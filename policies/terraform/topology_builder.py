@@ -31,19 +31,29 @@ from policies.topology import (
     Listener,
     LoadBalancer,
     LoadBalancerEntry,
+    NetworkAcl,
     Peer,
     PortMapping,
+    PrefixList,
     Prop,
     SecurityGroup,
     Service,
     SgRule,
     SgSet,
+    Subnet,
     TargetGroup,
     TaskDefinition,
     Topology,
+    acl_entries,
+    address_family,
+    ip_address_type,
+    normalized_acl_action,
+    normalized_egress,
     normalized_ports,
     normalized_protocol,
+    normalized_rule_number,
     parse_network,
+    unreadable_acl_entries,
     unreadable_rule,
 )
 from policies.values import ResourceRef, Unknown, as_list, as_port, as_text
@@ -54,9 +64,14 @@ LISTENER_RULES = ("aws_lb_listener_rule", "aws_alb_listener_rule")
 TARGET_GROUPS = ("aws_lb_target_group", "aws_alb_target_group")
 SECURITY_GROUP = ("aws_security_group",)
 SUBNET = ("aws_subnet",)
+NETWORK_ACL = ("aws_network_acl",)
+DEFAULT_NETWORK_ACL = ("aws_default_network_acl",)
+PREFIX_LIST = ("aws_ec2_managed_prefix_list",)
 TASK_DEFINITION = ("aws_ecs_task_definition",)
 SERVICE = ("aws_ecs_service",)
 DEPLOYMENT_GROUP = ("aws_codedeploy_deployment_group",)
+# The attributes of an Auto Scaling group's launch template block that name the template, by id or by name.
+LAUNCH_TEMPLATE_REFERENCES = ("id", "launch_template_id", "name", "launch_template_name")
 MAX_REFERENCE_DEPTH = 8
 
 # Attributes naming the other side of a rule: attribute -> peer kind. Lists give one peer per item.
@@ -117,6 +132,12 @@ class _Builder:
             self.resources[resource["address"]] = resource
             self.topology.resource_types[resource["address"]] = resource["type"]
         self.addresses = self.resources.keys()
+        self.acl_associations: dict = {}  # subnet id -> [Prop(network ACL address or Unknown, association path)]
+        # The ACL subnets without an association of the configuration use: None for an allow-all VPC default ACL,
+        # the address of the aws_default_network_acl that replaces its entries, or Unknown.
+        self.default_acl: Any = None
+        # An association naming a subnet that cannot be told (an unrendered module output may be any subnet).
+        self.unplaced_association: Any = None
 
     def attributes(self, address: str) -> _Attributes:
         return _Attributes(self, self.resources[address].get("attributes"), (address,))
@@ -125,9 +146,12 @@ class _Builder:
         return [address for address, resource in self.resources.items() if resource["type"] in kinds]
 
     def build(self) -> Topology:
+        # Read before the groups: a rule naming a prefix list of the configuration stands for its entries.
+        self.prefix_lists()
         for address in self.of_type(SECURITY_GROUP):
             self.topology.security_groups[address] = self.security_group(address)
         self.standalone_rules()
+        self.network_acls()  # before load balancers and services: their subnets' ACLs are looked up
         for address in self.of_type(LOAD_BALANCERS):
             self.topology.load_balancers[address] = self.load_balancer(address)
         for address in self.of_type(TARGET_GROUPS):
@@ -249,7 +273,8 @@ class _Builder:
     def peers(self, attributes: _Attributes, group_id: str, peer_attributes: dict) -> list:
         peers = []
         for name, kind in peer_attributes.items():
-            prop = attributes.get(name) if kind == "sg" else attributes.scalar(name)
+            # References to groups and prefix lists name them; a CIDR may be another resource's argument.
+            prop = attributes.scalar(name) if kind == "cidr" else attributes.get(name)
             values = prop.value if isinstance(prop.value, list) else [] if prop.value is None else [prop.value]
             for position, value in enumerate(values):
                 path = prop.path + (position,) if isinstance(prop.value, list) else prop.path
@@ -258,7 +283,7 @@ class _Builder:
                 elif kind == "sg":
                     peers.append(Peer("sg", self.reference(value, SECURITY_GROUP, "security group"), path))
                 else:
-                    peers.append(Peer("prefix_list", value, path))
+                    peers.append(self.prefix_list_peer(value, path))
         itself = attributes.get("self")
         if isinstance(itself.value, Unknown):
             peers.append(Peer("sg", itself.value, itself.path))
@@ -266,11 +291,132 @@ class _Builder:
             peers.append(Peer("sg", group_id, itself.path))
         return peers or [Peer("unknown", Unknown("the rule names no peer"), attributes.path)]
 
+    def prefix_list_peer(self, value: Any, path: tuple) -> Peer:
+        """A prefix list of the configuration by reference, one outside it by its id (pl-...), or Unknown."""
+        if not isinstance(value, ResourceRef):
+            return Peer("prefix_list", value, path)
+        prefix_list = self.reference(value, PREFIX_LIST, "prefix list")
+        return Peer("prefix_list", prefix_list, path, self.topology.prefix_lists.get(prefix_list))
+
+    def prefix_lists(self) -> None:
+        """Each aws_ec2_managed_prefix_list with its entry blocks and aws_ec2_managed_prefix_list_entry resources."""
+        entries: dict = {}  # address -> list of cidr values, or Unknown when the entry blocks cannot be read
+        for address in self.of_type(PREFIX_LIST):
+            blocks = self.attributes(address).blocks("entry")
+            entries[address] = blocks if isinstance(blocks, Unknown) else [
+                block.scalar("cidr").value for _, block in blocks]
+        for address in self.of_type(("aws_ec2_managed_prefix_list_entry",)):
+            attributes = self.attributes(address)
+            prefix_list = self.reference(attributes.get("prefix_list_id").value, PREFIX_LIST, "prefix list")
+            if isinstance(entries.get(prefix_list), list):
+                entries[prefix_list].append(attributes.scalar("cidr").value)
+        for address, cidrs in entries.items():
+            self.topology.prefix_lists[address] = PrefixList(
+                address, (address,), address_family(self.attributes(address).scalar("address_family").value),
+                _entry_networks(cidrs))
+
+    # -- network ACLs -----------------------------------------------------------------------------
+
+    def network_acls(self) -> None:
+        """ACLs with their inline ingress and egress blocks, aws_network_acl_rule entries, and associations (the
+        ACLs' subnet_ids and aws_network_acl_association). An aws_default_network_acl replaces the entries of the
+        ACL every subnet of its VPC uses until associated with another."""
+        defaults = self.of_type(DEFAULT_NETWORK_ACL)
+        for address in self.of_type(NETWORK_ACL + DEFAULT_NETWORK_ACL):
+            attributes = self.attributes(address)
+            acl = self.topology.network_acls[address] = NetworkAcl(address, (address,))
+            for direction in ("ingress", "egress"):
+                blocks = attributes.blocks(direction)
+                if isinstance(blocks, Unknown):
+                    path = attributes.where(direction)
+                    acl.entries.extend(unreadable_acl_entries(blocks, path, direction == "egress"))
+                    continue
+                for _, block in blocks:
+                    acl.entries.extend(self.acl_entries(block, "rule_no", "action", direction == "egress"))
+            subnets = as_list(_one_or_many(attributes.get("subnet_ids").value))
+            for subnet in subnets if isinstance(subnets, list) else [] if subnets is None else [subnets]:
+                self.associate(subnet, address, attributes.where("subnet_ids"))
+        if defaults:
+            self.default_acl = defaults[0] if len(defaults) == 1 else Unknown(
+                f"the configuration manages {len(defaults)} default network ACLs")
+        for address in self.of_type(("aws_network_acl_rule",)):
+            attributes = self.attributes(address)
+            acl = self.reference(attributes.get("network_acl_id").value, NETWORK_ACL + DEFAULT_NETWORK_ACL,
+                                 "network ACL")
+            if isinstance(acl, str):
+                egress = normalized_egress(attributes.scalar("egress").value, "egress")
+                self.topology.network_acls[acl].entries.extend(
+                    self.acl_entries(attributes, "rule_number", "rule_action", egress))
+        for address in self.of_type(("aws_network_acl_association",)):
+            attributes = self.attributes(address)
+            self.associate(attributes.get("subnet_id").value,
+                           self.reference(attributes.get("network_acl_id").value, NETWORK_ACL, "network ACL"),
+                           (address,))
+
+    def associate(self, subnet: Any, acl: Any, path: tuple) -> None:
+        subnet_id = self.subnet_id(subnet)
+        if isinstance(subnet_id, str):
+            self.acl_associations.setdefault(subnet_id, []).append(Prop(acl, path))
+        elif self.unplaced_association is None:
+            self.unplaced_association = Unknown(f"a network ACL association names subnet {subnet_id.reason}")
+
+    def acl_entries(self, attributes: _Attributes, number: str, action: str, egress: Any) -> list:
+        protocol_prop = attributes.scalar("protocol")
+        protocol = normalized_protocol(as_text(protocol_prop.value), "protocol")
+        from_port, to_port = normalized_ports(protocol, as_port(attributes.scalar("from_port").value),
+                                              as_port(attributes.scalar("to_port").value), ("from_port", "to_port"))
+        cidr = attributes.scalar("cidr_block" if attributes.has("cidr_block") else "ipv6_cidr_block").value
+        network = Unknown("the entry has no cidr_block or ipv6_cidr_block") if cidr is None else parse_network(cidr)
+        return acl_entries(egress, rule_number=normalized_rule_number(attributes.scalar(number).value, number),
+                           protocol=protocol, from_port=from_port, to_port=to_port,
+                           allow=normalized_acl_action(attributes.scalar(action).value, action), network=network,
+                           path=attributes.path, action_path=attributes.where(action))
+
+    def subnet_id(self, value: Any) -> Any:
+        """A subnet of the configuration by address, a subnet outside it by its literal id, or Unknown."""
+        if isinstance(value, str) and value.startswith("subnet-"):
+            return value
+        return self.reference(value, SUBNET, "subnet")
+
+    def subnet_ids(self, prop: Prop) -> Any:
+        """The ids of the subnets named by `prop`, each recorded in topology.subnets, or Unknown."""
+        subnets = as_list(_one_or_many(prop.value))
+        if isinstance(subnets, Unknown):
+            return subnets
+        ids = []
+        for value in subnets or []:
+            subnet_id = self.subnet_id(value)
+            if isinstance(subnet_id, Unknown):
+                return subnet_id
+            if subnet_id not in self.topology.subnets:
+                self.topology.subnets[subnet_id] = self.subnet(subnet_id)
+            ids.append(subnet_id)
+        return tuple(ids)
+
+    def subnet(self, subnet_id: str) -> Subnet:
+        in_configuration = subnet_id in self.resources
+        network = (parse_network(self.attributes(subnet_id).scalar("cidr_block").value) if in_configuration
+                   else Unknown(f"the CIDR of subnet {subnet_id} is not known"))
+        associations = self.acl_associations.get(subnet_id, [])
+        # An ACL's subnet_ids and an association may name the same pair (a plan lists both).
+        if len({prop.value for prop in associations}) > 1:
+            acl = Unknown(f"subnet {subnet_id} is associated with several network ACLs")
+        elif associations:
+            acl = associations[0].value
+        elif self.unplaced_association is not None:
+            acl = self.unplaced_association
+        elif in_configuration or self.default_acl is None:
+            acl = self.default_acl
+        else:  # a subnet outside the configuration may be in another VPC, with its own default ACL
+            acl = Unknown(f"subnet {subnet_id} may use the default network ACL {self.default_acl}")
+        return Subnet(subnet_id, network, acl, associations[0].path if associations else (subnet_id,))
+
     # -- load balancing ---------------------------------------------------------------------------
 
     def load_balancer(self, address: str) -> LoadBalancer:
         attributes = self.attributes(address)
         lb_type, internal = attributes.scalar("load_balancer_type"), attributes.scalar("internal")
+        ip_type = attributes.scalar("ip_address_type")
         subnets = attributes.get("subnets")
         if subnets.value is None and attributes.has("subnet_mapping"):
             subnets = Prop([block.get("subnet_id").value for _, block in attributes.known_blocks("subnet_mapping")],
@@ -283,6 +429,8 @@ class _Builder:
             self.security_group_set(attributes.get("security_groups")),
             self.subnet_networks(subnets),
             settings_path=(address,),
+            ip_address_type=Prop(ip_address_type(ip_type.value), ip_type.path),
+            subnets=self.subnet_ids(subnets),
         )
 
     def target_group(self, address: str) -> TargetGroup:
@@ -391,6 +539,7 @@ class _Builder:
             network.path,
             self.subnet_networks(network.get("subnets")) if networks else Unknown("the subnets are not given"),
             container_instances=self.container_instances(attributes, strategy),
+            subnets=self.subnet_ids(network.get("subnets")) if networks else None,
         )
 
     # -- container instances (ECS on EC2) ----------------------------------------------------------
@@ -441,8 +590,8 @@ class _Builder:
         """The security groups and subnets of the group's instances, from its launch template or configuration."""
         group = self.attributes(address)
         if group.has("launch_configuration"):
-            configuration = self.reference(group.get("launch_configuration").value, ("aws_launch_configuration",),
-                                           "launch configuration")
+            configuration = self.by_name(group.get("launch_configuration").value, ("aws_launch_configuration",),
+                                         "launch configuration")
             if isinstance(configuration, Unknown):
                 return configuration
             groups = self.attributes(configuration).get("security_groups")
@@ -451,9 +600,12 @@ class _Builder:
                 specification for _, policy in group.known_blocks("mixed_instances_policy")
                 for _, template in policy.known_blocks("launch_template")
                 for specification in template.known_blocks("launch_template_specification")]
-            reference = (specifications[0][1].get("id").value or specifications[0][1].get("launch_template_id").value
-                         if specifications else None)
-            template = self.reference(reference, ("aws_launch_template",), "launch template")
+            references = ([specifications[0][1].get(name).value for name in LAUNCH_TEMPLATE_REFERENCES]
+                          if specifications else [])
+            reference = next((value for value in references if value is not None), None)
+            if reference is None:
+                return Unknown(f"Auto Scaling group {address} names no launch template or configuration")
+            template = self.by_name(reference, ("aws_launch_template",), "launch template")
             if isinstance(template, Unknown):
                 return template
             data = self.attributes(template)
@@ -565,6 +717,17 @@ def _addresses_named_in(text: str, addresses: Any) -> set:
                 named.add(text[start.start():end])
             end = text.find(".", end + 1)
     return named
+
+
+def _entry_networks(cidrs: Any) -> Any:
+    """A prefix list's entries as a tuple of ip_network, or Unknown when one of them cannot be read."""
+    if isinstance(cidrs, Unknown):
+        return cidrs
+    if not cidrs:
+        # A list created empty is filled elsewhere: by aws_ec2_managed_prefix_list_entry of another configuration.
+        return Unknown("the prefix list has no entry in this configuration")
+    networks = tuple(parse_network(cidr) for cidr in cidrs)
+    return next((network for network in networks if isinstance(network, Unknown)), networks)
 
 
 def _one_or_many(value: Any) -> Any:

@@ -8,6 +8,7 @@ import copy
 import json
 import sys
 import tracemalloc
+from pathlib import Path
 
 import pytest
 import yaml
@@ -119,7 +120,7 @@ def test_an_endless_file_is_refused_after_reading_its_size_limit():
 # -- values of the wrong type: UNKNOWN for the rules that read them, at the value; the rest still judged --
 
 def prop(resource: str, *path) -> tuple:
-    """The path of a property of a resource of plain-http (of its Properties when no property is named)."""
+    """The path of a property of a fixture's resource (of its Properties when no property is named)."""
     return RESOURCES + (resource, "Properties") + path
 
 
@@ -131,8 +132,10 @@ def unknown_at(where: tuple, *subjects: tuple) -> dict:
     return dict.fromkeys(subjects, where)
 
 
-def wrong(where: tuple, value, expected: dict):
-    return pytest.param(where, value, expected, id=f"{'/'.join(map(str, where[1:]))}={value!r:.20}")
+def wrong(where: tuple, value, expected: dict, fixture: str = "good/plain-http.yaml"):
+    """`value` put at `where` in `fixture`, and the UNKNOWN findings it must give."""
+    name = "" if fixture == "good/plain-http.yaml" else f"{Path(fixture).stem}:"
+    return pytest.param(fixture, where, value, expected, id=f"{name}{'/'.join(map(str, where[1:]))}={value!r:.20}")
 
 
 SG_HOPS = (("HOP301", "AppService"), ("HOP303", "AppService"), ("HOP306", "AppService"))
@@ -207,15 +210,48 @@ WRONG_TYPES = [
 ]
 
 
-@pytest.mark.parametrize("where, value, expected", WRONG_TYPES)
-def test_a_value_of_the_wrong_type_is_unknown_for_the_rules_reading_it_and_says_where(where, value, expected):
-    analysis = analyze_document(hostile.set_at(PLAIN_HTTP, where, value), "plain-http, broken")
+# The same on the ECS on EC2 and blue/green fixtures: what their own rules (HOP401-HOP504) read.
+BRIDGE, HOST, LAUNCH_CONFIGURATION = ("good/ec2-bridge-dynamic-host-ports.yaml", "good/ec2-host-mode.yaml",
+                                      "good/ec2-bridge-launch-configuration.yaml")
+BLUE_GREEN = "good/blue-green-ecs-native.yaml"
+INSTANCE_GATES = (("HOP503", "AppService"), ("HOP504", "AppService"))
+HOST_PORT = PORT_MAPPING + ("HostPort",)
+ALTERNATE = prop("AppService", "LoadBalancers", 0, "AdvancedConfiguration", "AlternateTargetGroupArn")
+FLEET_AND_BLUE_GREEN_WRONG_TYPES = [
+    wrong(HOST_PORT, "abc", unknown_at(HOST_PORT, *INSTANCE_GATES), BRIDGE),
+    wrong(prop("AppTargetGroup", "TargetType"), ["instance"],
+          unknown_at(prop("AppTargetGroup", "TargetType"), ("HOP203", "AppTargetGroup"), ("HOP501", "AppTargetGroup")),
+          HOST),
+    wrong(prop("AppTargetGroup", "HealthCheckPort"), 70000,
+          unknown_at(prop("AppTargetGroup", "HealthCheckPort"), ("HOP212", "AppTargetGroup"),
+                     ("HOP502", "AppTargetGroup")), BRIDGE),
+    wrong(prop("AppService", "CapacityProviderStrategy", 0, "CapacityProvider"), {"Ref": "CapacityProvidr"},
+          unknown_at(prop("AppService", "CapacityProviderStrategy", 0, "CapacityProvider"), *INSTANCE_GATES), HOST),
+    wrong(prop("AutoScalingGroup", "LaunchConfigurationName"), {"Ref": "LaunchConfig"},
+          unknown_at(prop("AutoScalingGroup", "LaunchConfigurationName"), *INSTANCE_GATES), LAUNCH_CONFIGURATION),
+    wrong(prop("LaunchConfiguration", "SecurityGroups"), "InstanceSg",
+          unknown_at(prop("LaunchConfiguration", "SecurityGroups"), *INSTANCE_GATES), LAUNCH_CONFIGURATION),
+    wrong(prop("InstanceIngressFromAlb", "ToPort"), "65535+",
+          unknown_at(prop("InstanceIngressFromAlb", "ToPort"), ("HOP503", "AppService")), BRIDGE),
+    wrong(prop("GreenTargetGroup", "Port"), "8080/tcp",
+          unknown_at(prop("GreenTargetGroup", "Port"), ("HOP206", "GreenTargetGroup"), ("HOP401", "GreenTargetGroup")),
+          BLUE_GREEN),
+    wrong(ALTERNATE, {"Ref": "GreenTargetGrop"}, unknown_at(ALTERNATE, ("HOP401", "BlueTargetGroup")), BLUE_GREEN),
+    wrong(prop("TestListener", "Port"), "nine thousand",
+          unknown_at(prop("TestListener", "Port"), ("HOP402", "TestListener")), BLUE_GREEN),
+]
+
+
+@pytest.mark.parametrize("fixture, where, value, expected", WRONG_TYPES + FLEET_AND_BLUE_GREEN_WRONG_TYPES)
+def test_a_value_of_the_wrong_type_is_unknown_for_the_rules_reading_it_and_says_where(fixture, where, value,
+                                                                                      expected):
+    analysis = analyze_document(hostile.set_at(hostile.fixture_document(fixture), where, value), f"{fixture}, broken")
     assert analysis.problems == []
     not_passed = {(f.rule_id, f.resource): f for f in analysis.findings if f.verdict is not Verdict.PASSED}
     assert {key: f.verdict for key, f in not_passed.items()} == dict.fromkeys(expected, Verdict.UNKNOWN)
     for key, unreadable_at in expected.items():
         assert [u.path for u in not_passed[key].unreadable] == [unreadable_at]
-    # Every other rule is still judged: plain-http proves all its hops, and still proves the others.
+    # Every other rule is still judged: the fixture proves all its hops, and still proves the others.
     assert len([f for f in analysis.findings if f.verdict is Verdict.PASSED]) >= 5
 
 

@@ -1,0 +1,13 @@
+"""hoplint's HOP403 as a cfn-lint rule: the engine (policies) judges, the catalog names and describes it."""
+
+import os
+import sys
+
+ADAPTER_DIR = os.path.dirname(os.path.abspath(__file__))
+if ADAPTER_DIR not in sys.path:
+    sys.path.append(ADAPTER_DIR)  # cfn-lint runs rule files by path: let them import their shared module
+import _hoplint_cfn_lint as hoplint  # noqa: E402
+
+
+class DualstackListenerOpenToIpv6(hoplint.CatalogRule, hop_id="HOP403"):
+    """Ensure a dualstack internet-facing ALB allows each listener port from an IPv6 source."""
