@@ -27,6 +27,7 @@ import argparse
 import compileall
 import datetime
 import gc
+import importlib
 import json
 import os
 import platform
@@ -96,23 +97,45 @@ def run_measured(command: list, cwd: Path) -> Measured:
 
 # -- with against without -----------------------------------------------------------------------------------
 
-# The control: the pack's checks (same ids, resource types and registries) without the engine. Each answers
-# PASSED on the resource types where hoplint passes a hop of the generated stacks, UNKNOWN elsewhere, so
-# checkov records the same results as with the pack. What the control costs is checkov's own work for the
-# pack's checks and results; what the pack costs beyond it is hoplint's.
-NO_OP_CHECK = """from checkov.cloudformation.checks.resource.base_resource_check import BaseResourceCheck
-from checkov.common.models.enums import CheckCategories, CheckResult
-from checkov.terraform.checks.resource.registry import resource_registry
+# The control: the pack's checks (same ids, registries and results, as graph checks) without the engine. Each
+# answers with the resources of the types on which hoplint passes a hop of the generated stacks, as entities of
+# the attributes the pack's carry (hoplint_checks.RECORD_ATTRIBUTES), so checkov records the same results as
+# with the pack. What the control costs is checkov's own work for the pack's results; what the pack costs
+# beyond it is hoplint's.
+NO_OP_CHECK = """from checkov.common.bridgecrew.severities import Severities
+from checkov.common.checks_infra.registry import get_graph_checks_registry
+from checkov.common.graph.checks_infra.base_check import BaseGraphCheck
+from checkov.common.graph.checks_infra.enums import SolverType
+from checkov.common.graph.checks_infra.solvers.base_solver import BaseSolver
+from checkov.runner_filter import RunnerFilter
 
 
-class NoOpCheck(BaseResourceCheck):
+class NoOpSolver(BaseSolver):
     def __init__(self):
-        super().__init__(name={name!r}, id={id!r}, categories=(CheckCategories.NETWORKING,),
-                         supported_resources={types!r}, guideline={guideline!r})
-        resource_registry.register(self)
+        super().__init__(SolverType.COMPLEX)
 
-    def scan_resource_conf(self, conf):
-        return CheckResult.PASSED if self.entity_type in {passed!r} else CheckResult.UNKNOWN
+    def run(self, graph_connector):
+        passed = []
+        for _, vertex in graph_connector.nodes():
+            if vertex.get("block_type_") == "resource" and vertex.get("resource_type") in {passed!r}:
+                attributes = {cloudformation_attributes!r} if vertex["resource_type"].startswith("AWS::") \\
+                    else {terraform_attributes!r}
+                passed.append({{name: vertex[name] for name in attributes if name in vertex}})
+        return passed, [], []
+
+
+class NoOpCheck(BaseGraphCheck):
+    def __init__(self):
+        super().__init__()
+        self.id, self.name, self.guideline, self.category = {id!r}, {name!r}, {guideline!r}, "NETWORKING"
+        self.resource_types = {types!r}
+        self.severity = Severities[{severity!r}]
+        self.set_solver(NoOpSolver())
+        for framework in ("cloudformation", "terraform"):
+            registry = get_graph_checks_registry(framework)
+            if not any(check.id == self.id for check in registry.checks):
+                registry.checks.append(self)
+        RunnerFilter.notify_external_check(self.id)
 
 
 check = NoOpCheck()
@@ -123,15 +146,26 @@ def write_no_op_pack(directory: Path, passed_types: dict) -> Path:
     """The control pack (NO_OP_CHECK for every rule); `passed_types`: rule id -> CloudFormation types."""
     from policies import RULES
 
+    checks = pack_module()
     directory.mkdir(parents=True)
     (directory / "__init__.py").write_text("")
     for rule in RULES.values():
         passed = sorted(passed_types.get(rule.id, set()))
         passed += [stacks.TERRAFORM_TYPE_OF[kind] for kind in passed]
         (directory / f"no_op_{rule.id.lower()}.py").write_text(NO_OP_CHECK.format(
-            name=rule.title, id=rule.checkov_id, types=rule.cloudformation_types() + rule.terraform_types(),
-            guideline=rule.doc_url, passed=tuple(passed)))
+            name=rule.title, id=rule.checkov_id, types=[*rule.cloudformation_types(), *rule.terraform_types()],
+            guideline=rule.doc_url, passed=set(passed), severity=checks.SEVERITY_OF_RULE[rule.severity].name,
+            cloudformation_attributes=checks.RECORD_ATTRIBUTES, terraform_attributes=checks.TERRAFORM_RECORD_ATTRIBUTES))
     return directory
+
+
+def pack_module():
+    """hoplint's checkov checks module, imported as checkov's check files import it."""
+    sys.path.insert(0, str(CHECKOV_CHECKS))
+    try:
+        return importlib.import_module("hoplint_checkov.hoplint_checks")
+    finally:
+        sys.path.remove(str(CHECKOV_CHECKS))
 
 
 def compile_bytecode(directories: tuple) -> None:

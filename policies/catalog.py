@@ -344,7 +344,4 @@ _RULES = (
 )
 
 RULES = {rule.id: rule for rule in _RULES}
-
-
-def rule_by_checkov_id(checkov_id: str) -> Rule:
-    return RULES["HOP" + checkov_id.rsplit("_", 1)[-1]]
+RULE_OF_CHECKOV_ID = {rule.checkov_id: rule for rule in _RULES}

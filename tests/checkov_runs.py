@@ -53,3 +53,35 @@ def run_checkov(*args: str, cwd: Path, output_dir: Path, formats: tuple = ("json
     identities = [(record["check_id"], record["file_abs_path"], record["resource"]) for record in records]
     assert len(identities) == len(set(identities))
     return Checkov(process, output_dir, records)
+
+
+def checkov_graph(template: Path):
+    """The graph checkov's CloudFormation runner builds of one template, as its graph checks are handed it."""
+    from checkov.cloudformation.runner import Runner
+    from checkov.runner_filter import RunnerFilter
+
+    runner = Runner()  # a fresh runner: checkov's runners keep the graph of their previous run
+    runner.run(root_folder=None, files=[str(template)],
+               runner_filter=RunnerFilter(framework=["cloudformation"], checks=["CKV_HOP_NONE"],
+                                          show_progress_bar=False))
+    return runner.graph_manager.get_reader_endpoint()
+
+
+class VertexGraph:
+    """Vertices without edges, shaped like checkov's rustworkx graph: what a test hands a graph check."""
+
+    def __init__(self, *vertices: dict) -> None:
+        self.vertices = list(enumerate(vertices))
+
+    def nodes(self) -> list:
+        return self.vertices
+
+    def weighted_edge_list(self) -> list:
+        return []
+
+
+def service_vertex(template: Path, logical_id: str = "ApiService") -> dict:
+    """An ECS service's vertex in checkov's CloudFormation graph: what the checks read of it."""
+    name = f"AWS::ECS::Service.{logical_id}"
+    return {"block_type_": "resource", "block_name_": name, "id_": name, "resource_type": "AWS::ECS::Service",
+            "file_path_": str(template)}

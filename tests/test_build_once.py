@@ -2,8 +2,8 @@
 
 policies.analysis.BUILD_COUNT counts the analyses the engine builds; an analysis builds the template's
 topology (one per combination of conditions the template allows) and runs every rule on it. Through the
-real adapters, each template must cost exactly one build: cfn-lint runs 18 rules on it, checkov runs up to
-10 checks on each of its resources and fills in every record's details once more.
+real adapters, each template must cost exactly one build: cfn-lint runs every rule on it, checkov runs
+every graph check on the graph that holds it and fills in every record's details.
 """
 
 from __future__ import annotations
@@ -17,11 +17,9 @@ from pathlib import Path
 
 import pytest
 from cfnlint.api import ManualArgs, lint
-from checkov.cloudformation.parser import parse
-from checkov.common.models.enums import CheckResult
-
+from checkov_runs import checkov_graph
 from oracle import FIXTURES_DIR, REPO_ROOT, fixture_templates
-from policies import analysis
+from policies import Verdict, analysis, analyze_file
 
 CFN_LINT_RULES = REPO_ROOT / "custom_checks" / "cfn_lint"
 CHECKOV_CHECKS = REPO_ROOT / "custom_checks" / "checkov"
@@ -58,41 +56,41 @@ def test_cfn_lint_builds_once_per_template_for_all_rules(template, clean_directo
 
 @pytest.fixture(scope="module")
 def checkov_checks():
-    """Every check of the pack, imported the way checkov imports them (top-level modules, by file stem)."""
-    stems = sorted(path.stem for path in CHECKOV_CHECKS.glob("hoplint_*.py"))
+    """Every check of the pack, from its file executed the way checkov executes it (a top-level module named
+    after its stem, its directory on sys.path)."""
+    stems = sorted(path.stem for path in CHECKOV_CHECKS.glob("hoplint_hop*.py"))
     sys.path.insert(0, str(CHECKOV_CHECKS))
     try:
+        checks = []
         for stem in stems:
             spec = importlib.util.spec_from_file_location(stem, CHECKOV_CHECKS / f"{stem}.py")
-            sys.modules[stem] = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(sys.modules[stem])
-        yield [sys.modules[stem].check for stem in stems if hasattr(sys.modules[stem], "check")]
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            checks.append(module.check)
+        yield checks
     finally:
         sys.path.remove(str(CHECKOV_CHECKS))
-        for stem in stems:
-            sys.modules.pop(stem, None)
 
 
 @pytest.mark.parametrize("template", TEMPLATES)
-def test_checkov_builds_once_per_template_for_all_checks_on_all_resources(template, checkov_checks, tmp_path):
+def test_checkov_builds_once_per_template_for_all_checks(template, checkov_checks, tmp_path):
     # A copy: the engine caches by path and content, and other tests may have analysed the fixture.
     copy = tmp_path / Path(template).name
     shutil.copy(FIXTURES_DIR / template, copy)
-    definitions, _ = parse(str(copy))
+    graph = checkov_graph(copy)
     results = []
 
-    def scan_every_resource() -> None:
-        for name, resource in definitions["Resources"].items():
-            kind = resource.get("Type")
-            for check in checkov_checks:
-                if kind in check.supported_resources:
-                    result = check.run(scanned_file=f"/{copy.name}", entity_configuration=resource,
-                                       entity_name=name, entity_type=kind, skip_info={})
-                    results.append(result["result"])
+    def run_every_check() -> None:
+        for check in checkov_checks:
+            passed, failed, _ = check.run(graph)
+            results.extend(passed + failed)
 
-    assert builds_during(scan_every_resource) == 1
-    assert len(results) > len(checkov_checks)  # many checks asked: each resource type has several
-    assert CheckResult.PASSED in results or CheckResult.FAILED in results  # and they were answered
+    assert builds_during(run_every_check) == 1
+    analysis = analyze_file(str(copy))  # the same build, cached
+    verdicts = [analysis.verdict(f.rule_id, f.resource)[0] for f in {(f.rule_id, f.resource): f
+                                                                    for f in analysis.findings}.values()]
+    answered = [verdict for verdict in verdicts if verdict in (Verdict.PASSED, Verdict.FAILED)]
+    assert answered and len(results) == len(answered)  # every check answered, on the one build
 
 
 # One whole checkov run, in its own process, reporting the builds it made when it exits.
@@ -119,7 +117,6 @@ def checkov_run_builds(directory: Path, framework: str) -> int:
 
 
 def test_a_checkov_run_builds_each_cloudformation_template_once():
-    # checkov executes the adapter module twice (its loader, and the check files' import of it).
     templates = [name for name in TEMPLATES if name.startswith("good/")]
     assert checkov_run_builds(FIXTURES_DIR / "good", "cloudformation") == len(templates)
 

@@ -18,11 +18,12 @@ from pathlib import Path
 import pytest
 import yaml
 from checkov.common.bridgecrew.check_type import CheckType
+from checkov.common.checks_infra.registry import get_graph_checks_registry
 from checkov.common.models.enums import CheckResult
 from checkov.common.output.record import Record
 from checkov.common.output.report import Report
 
-from checkov_runs import CHECK_PREFIX, CHECKS_DIR, Checkov, run_checkov
+from checkov_runs import CHECK_PREFIX, CHECKS_DIR, Checkov, VertexGraph, run_checkov, service_vertex
 from oracle import FIXTURES_DIR, REPO_ROOT, fixture_templates, load_expected
 from policies import RULES, Verdict, analyze_file
 from policies.wrapping import WRAPPED_MARK
@@ -151,7 +152,7 @@ def test_cli_output_shows_the_details(bulk: Checkov) -> None:
 
 
 def test_sarif_results_carry_the_details_as_their_message(bulk: Checkov) -> None:
-    """custom_checks/checkov/hoplint_sarif.py moves them there from checkov's schema-invalid attachments."""
+    """custom_checks/checkov/hoplint_checkov/hoplint_sarif.py moves them there from checkov's schema-invalid attachments."""
     sarif = json.loads((bulk.output_dir / "results_sarif.sarif").read_text())
     reported = sorted(
         (result["ruleId"], result["locations"][0]["physicalLocation"]["region"]["startLine"], result["level"],
@@ -259,19 +260,21 @@ def test_skip_check_flag(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def adapter():
-    """The adapter and one check module, imported the way checkov imports them (top-level, by file stem)."""
-    stems = ("hoplint_checkov_adapter", "hoplint_hop303")
+    """The shared module and one check, imported the way checkov imports a check file: by path, as a top-level
+    module named after its stem, with its directory on sys.path."""
     sys.path.insert(0, str(CHECKS_DIR))
     try:
-        for stem in stems:
-            spec = importlib.util.spec_from_file_location(stem, CHECKS_DIR / f"{stem}.py")
-            sys.modules[stem] = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(sys.modules[stem])
-        yield sys.modules["hoplint_checkov_adapter"], sys.modules["hoplint_hop303"].check
+        check = execute_check_file("hoplint_hop303").check
+        yield sys.modules["hoplint_checkov.hoplint_checks"], check
     finally:
         sys.path.remove(str(CHECKS_DIR))
-        for stem in stems:
-            sys.modules.pop(stem, None)
+
+
+def execute_check_file(stem: str):
+    spec = importlib.util.spec_from_file_location(stem, CHECKS_DIR / f"{stem}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def test_one_check_file_per_rule_with_the_rules_metadata(adapter) -> None:
@@ -279,13 +282,27 @@ def test_one_check_file_per_rule_with_the_rules_metadata(adapter) -> None:
     assert check_files == sorted(f"hoplint_{rule_id.lower()}.py" for rule_id in RULES)
     _, check = adapter
     rule = RULES["HOP303"]
-    assert (check.id, check.name, check.guideline, tuple(check.supported_resources), check.severity.name) == (
+    assert (check.id, check.name, check.guideline, tuple(check.resource_types), check.severity.name) == (
         rule.checkov_id, rule.title, rule.doc_url, rule.cloudformation_types() + rule.terraform_types(),
         SEVERITY_OF_RULE[rule.severity],
     )
 
 
-def test_reimporting_the_adapter_wraps_report_add_record_once(adapter) -> None:
+def test_each_check_is_registered_once_however_often_checkov_executes_its_file(adapter) -> None:
+    module, check = adapter
+
+    def registered() -> dict:
+        return {framework: [each for each in get_graph_checks_registry(framework).checks if each.id == check.id]
+                for framework in ("cloudformation", "terraform")}
+
+    before = registered()
+    again = execute_check_file("hoplint_hop303")  # checkov executes every check file once per runner
+    assert sys.modules["hoplint_checkov.hoplint_checks"] is module  # the shared module ran once
+    assert registered() == before and all(len(checks) == 1 for checks in before.values())
+    assert again.check not in before["cloudformation"]
+
+
+def test_executing_the_shared_module_again_wraps_report_add_record_once(adapter) -> None:
     module, _ = adapter
     wrapped = Report.add_record
     spec = importlib.util.spec_from_file_location(module.__name__, module.__file__)
@@ -299,47 +316,52 @@ def crash(path: str):
     raise RuntimeError("engine bug")
 
 
-def scan(check, template: Path) -> CheckResult:
-    """Run `check` on a service ApiService of `template`, as checkov's registry would."""
-    check.entity_type = "AWS::ECS::Service"
-    check.entity_path = f"/{template.name}:AWS::ECS::Service:ApiService"
-    return check.scan_resource_conf({"Type": "AWS::ECS::Service", "Properties": {"__file__": str(template)}})
-
-
-def test_engine_errors_give_unknown_and_a_warning_naming_the_file(adapter, tmp_path, monkeypatch, caplog) -> None:
+def test_an_engine_error_on_one_template_leaves_the_others_judged(adapter, tmp_path, monkeypatch, caplog) -> None:
     module, check = adapter
-    template = tmp_path / "crash.yaml"
-    monkeypatch.setattr(module.policies, "analyze_file", crash)
+    broken, fine = tmp_path / "crash.yaml", FIXTURES_DIR / "bad" / "HOP303-task-sg-allows-wrong-port.yaml"
+    monkeypatch.setattr(module, "analyze_file", lambda path: crash(path) if path == str(broken) else analyze_file(path))
     with caplog.at_level(logging.WARNING, logger="hoplint.checkov"):
-        assert scan(check, template) == CheckResult.UNKNOWN
-    assert str(template) in caplog.text
+        passed, failed, unknown = check.run(VertexGraph(service_vertex(broken), service_vertex(fine, "AppService")))
+    assert (passed, [entity["file_path_"] for entity in failed], unknown) == ([], [str(fine)], [])
+    assert f"hoplint: cannot judge {broken}: the engine failed" in caplog.text
 
 
-def test_unjudgeable_templates_give_unknown_and_a_warning_naming_the_file(adapter, tmp_path, caplog) -> None:
+def test_an_engine_error_outside_any_template_judges_nothing_and_says_so(adapter, tmp_path, monkeypatch,
+                                                                         caplog) -> None:
+    module, check = adapter
+    monkeypatch.setattr(module, "GraphVerdicts", crash)
+    with caplog.at_level(logging.WARNING, logger="hoplint.checkov"):
+        assert check.run(VertexGraph(service_vertex(tmp_path / "t.yaml"))) == ([], [], [])
+    assert "hoplint: CKV_HOP_303 judged nothing: the engine failed" in caplog.text
+
+
+def test_unjudgeable_templates_give_no_verdict_and_a_warning_naming_the_file(adapter, tmp_path, caplog) -> None:
     _, check = adapter
     template = tmp_path / "not-a-template.yaml"
     template.write_text("just: [a, list\n")
     with caplog.at_level(logging.WARNING, logger="hoplint.checkov"):
-        assert scan(check, template) == CheckResult.UNKNOWN
-    assert str(template) in caplog.text
+        assert check.run(VertexGraph(service_vertex(template))) == ([], [], [])
+    assert f"hoplint: cannot judge {template}" in caplog.text
 
 
-def test_details_hook_leaves_records_it_cannot_explain_alone(adapter, tmp_path, monkeypatch) -> None:
-    def record(check_id: str, file_abs_path: str) -> Record:
+def test_details_hook_fills_only_records_the_engine_judged(adapter, tmp_path) -> None:
+    def record(check_id: str, file_abs_path: str, logical_id: str) -> Record:
         return Record(
             check_id=check_id, bc_check_id=None, check_name="", check_result={"result": CheckResult.FAILED},
-            code_block=[], file_path="/t.yaml", file_line_range=[1, 2], resource="AWS::ECS::Service.ApiService",
-            evaluations={}, check_class="", file_abs_path=file_abs_path,
+            code_block=[], file_path="/t.yaml", file_line_range=[1, 2],
+            resource=f"AWS::ECS::Service.{logical_id}", evaluations={}, check_class="", file_abs_path=file_abs_path,
         )
 
-    module, _ = adapter
+    _, check = adapter
+    template = str(FIXTURES_DIR / "bad" / "HOP303-task-sg-allows-wrong-port.yaml")
+    check.run(VertexGraph(service_vertex(template, "AppService")))
     report = Report(CheckType.CLOUDFORMATION)
-    missing_file = record("CKV_HOP_303", str(tmp_path / "gone.yaml"))
-    foreign_check = record("CKV_AWS_1", str(tmp_path / "gone.yaml"))
-    report.add_record(missing_file)
-    report.add_record(foreign_check)
-    monkeypatch.setattr(module.policies, "analyze_file", crash)
-    engine_crash = record("CKV_HOP_303", str(tmp_path / "t.yaml"))
-    report.add_record(engine_crash)
-    assert report.failed_checks == [missing_file, foreign_check, engine_crash]
-    assert missing_file.details == foreign_check.details == engine_crash.details == []
+    judged = record("CKV_HOP_303", template, "AppService")
+    other_resource = record("CKV_HOP_303", template, "ApiService")
+    other_file = record("CKV_HOP_303", str(tmp_path / "gone.yaml"), "AppService")
+    foreign_check = record("CKV_AWS_1", template, "AppService")
+    for each in (judged, other_resource, other_file, foreign_check):
+        report.add_record(each)
+    assert report.failed_checks == [judged, other_resource, other_file, foreign_check]
+    assert judged.details == [f.message for f in analyze_file(template).for_resource("HOP303", "AppService")]
+    assert judged.details and other_resource.details == other_file.details == foreign_check.details == []

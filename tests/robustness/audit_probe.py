@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO_ROOT))
+sys.path[:0] = [str(REPO_ROOT), str(REPO_ROOT / "tests")]
 PACK_DIRS = tuple(str(REPO_ROOT / directory) for directory in ("policies", "custom_checks"))
 GOOD_TEMPLATE = str(REPO_ROOT / "fixtures" / "cloudformation" / "good" / "plain-http.yaml")
 
@@ -28,19 +28,20 @@ from cfnlint.decode import decode  # noqa: E402
 from cfnlint.rules import Rules  # noqa: E402
 from cfnlint.runner import run_template_by_data  # noqa: E402
 
+from checkov_runs import VertexGraph, service_vertex  # noqa: E402
 from policies import analyze_file  # noqa: E402
 from policies.terraform import analyze_terraform, analyze_terraform_plan_file  # noqa: E402
 
 
 def checkov_check():
-    """One check of the checkov adapter, imported the way checkov imports it (top-level, by file stem)."""
+    """One check of the checkov adapter, from its file executed the way checkov executes it (a top-level
+    module named after its stem, its directory on sys.path)."""
     checks_dir = REPO_ROOT / "custom_checks" / "checkov"
     sys.path.insert(0, str(checks_dir))
-    for stem in ("hoplint_checkov_adapter", "hoplint_hop303"):
-        spec = importlib.util.spec_from_file_location(stem, checks_dir / f"{stem}.py")
-        sys.modules[stem] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[stem])
-    return sys.modules["hoplint_hop303"].check
+    spec = importlib.util.spec_from_file_location("hoplint_hop303", checks_dir / "hoplint_hop303.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.check
 
 
 CHECK = checkov_check()
@@ -48,9 +49,7 @@ CFN_LINT_RULES = Rules.create_from_directory(str(REPO_ROOT / "custom_checks" / "
 
 
 def run_checkov_check(template: str) -> None:
-    CHECK.entity_type = "AWS::ECS::Service"
-    CHECK.entity_path = f"/{Path(template).name}:AWS::ECS::Service:AppService"
-    CHECK.scan_resource_conf({"Type": "AWS::ECS::Service", "Properties": {"__file__": template}})
+    CHECK.run(VertexGraph(service_vertex(template, "AppService")))
 
 
 def run_cfn_lint(template: str) -> None:

@@ -122,26 +122,30 @@ def template_of_500_resources(broken_copies: int = 1) -> dict:
     return document
 
 
-def terraform_of_5000_resources(directory: Path) -> Path:
+def terraform_of_5000_resources(directory: Path) -> None:
     """A Terraform configuration of 5,000 resources: 555 renamed copies of the plain-http fixture's nine,
-    and five log groups. Written to `directory`/main.tf."""
+    and five log groups, in `directory`: main.tf, and one file per 50 copies. checkov gives up parsing a
+    file after 10 s (HCL_PARSE_TIMEOUT_SEC): files of a few hundred resources stay far from that on a busy
+    machine, as real configurations do."""
     source = (REPO_ROOT / "fixtures" / "terraform" / "good" / "plain-http" / "main.tf").read_text()
     blocks = re.split(r"\n(?=(?:resource|variable|output|locals) )", source)
     names = re.findall(r'^resource "(\w+)" "(\w+)"', source, re.MULTILINE)
     reference = re.compile(r'\b(%s)\.(%s)\b' % ("|".join(t for t, _ in names), "|".join(n for _, n in names)))
     declaration = re.compile(r'^resource "(\w+)" "(\w+)"', re.MULTILINE)
-    text = [block for block in blocks if block.startswith("variable")]
     resources = [block for block in blocks if block.startswith("resource")]
-    for copy_number in range(555):
-        for block in resources:
-            block = declaration.sub(rf'resource "\1" "\2_{copy_number}"', block)
-            text.append(reference.sub(rf"\1.\2_{copy_number}", block))
-    text += [f'resource "aws_cloudwatch_log_group" "padding_{index}" {{\n  name = "padding-{index}"\n}}\n'
+    copies_per_file = 50
+    for first in range(0, 555, copies_per_file):
+        text = []
+        for copy_number in range(first, min(first + copies_per_file, 555)):
+            for block in resources:
+                block = declaration.sub(rf'resource "\1" "\2_{copy_number}"', block)
+                text.append(reference.sub(rf"\1.\2_{copy_number}", block))
+        (directory / f"copies_{first:03}.tf").write_text("\n".join(text))
+    main = [block for block in blocks if block.startswith("variable")]
+    main += [f'resource "aws_cloudwatch_log_group" "padding_{index}" {{\n  name = "padding-{index}"\n}}\n'
              for index in range(5)]
     assert len(names) * 555 + 5 == 5000
-    path = directory / "main.tf"
-    path.write_text("\n".join(text))
-    return path
+    (directory / "main.tf").write_text("\n".join(main))
 
 
 def alias_bomb(levels: int, per_level: int) -> bytes:

@@ -68,7 +68,7 @@ Resources:
 """,
 }
 # Modules a template directory could plant for an import that follows the working directory.
-PLANTED_MODULES = ("yaml", "json", "policies", "hoplint_checkov_adapter", "_hoplint_cfn_lint", "cfnlint")
+PLANTED_MODULES = ("yaml", "json", "policies", "hoplint_checkov", "_hoplint_cfn_lint", "cfnlint")
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,7 @@
 """hoplint's results in checkov's SARIF output (`-o sarif`): the rule docs as help, and schema-valid results.
 
-checkov imports this file with the checks (it defines none). It wraps checkov's `Sarif.create_json` once
-per process, and changes only the rules and results of hoplint's checks (ids CKV_HOP_*):
+hoplint_checks.py installs it when the checks load. It wraps checkov's `Sarif.create_json` once per
+process, and changes only the rules and results of hoplint's checks (ids CKV_HOP_*):
 
 - Rule help. checkov writes "<title>\\nResource: <first resource>" as a rule's help; hoplint's rules get
   the catalog's rationale as fullDescription and rationale, remediation and doc link as help.
@@ -19,8 +19,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable
 
-from hoplint_checkov_adapter import RULE_OF_CHECKOV_ID
-
+from policies.catalog import RULE_OF_CHECKOV_ID
 from policies.sarif import describe_rules
 from policies.wrapping import wrap_once
 
@@ -41,7 +40,7 @@ def fix_sarif(log: dict) -> dict:
     return log
 
 
-def _install_sarif_hook() -> None:
+def install_sarif_hook() -> None:
     try:
         from checkov.common.output.sarif import Sarif
     except ImportError:
@@ -59,6 +58,3 @@ def _install_sarif_hook() -> None:
         return create_json_for_hoplint
 
     wrap_once(Sarif, "create_json", sarif_fixer)
-
-
-_install_sarif_hook()

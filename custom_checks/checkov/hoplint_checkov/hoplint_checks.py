@@ -1,0 +1,285 @@
+"""What hoplint's checkov checks share: one graph check per catalog rule, judged by the engine.
+
+Graph checks. A verdict needs the whole template, and checkov hands a graph check (a `BaseGraphCheck` with
+a solver of its own) the whole graph of a run: every CloudFormation template scanned, a Terraform
+configuration (one graph may hold several root modules) or a Terraform plan. The solver answers once, with
+the resources the engine proved (PASSED) or refuted (FAILED); checkov turns each into a record with file,
+lines, code block, severity and guideline, and applies `--check`, `--skip-check`, inline skips and every
+output format to it. A resource check would instead be called, logged and filtered once per check and
+resource of its types, also where its rule has nothing to say (the blue/green, EC2 and network ACL rules on
+a plain Fargate service): checkov's own cost for those calls outweighed the engine's. Graph checks also see
+the CloudFormation resources whose `Condition` is false under the parameter defaults, which checkov's
+resource checks skip; the engine judges every combination of conditions.
+
+Loading. checkov executes each `.py` of the external checks directory as a fresh top-level module, once per
+runner, and skips subdirectories without `__init__.py`. This module lives in such a subdirectory: the check
+files import it as `hoplint_checkov.hoplint_checks` (a namespace package, found through the directory
+checkov puts on sys.path), so it runs once per process and its state is one. Each check registers itself
+with checkov's CloudFormation and Terraform graph registries (plans run the Terraform one), once per id.
+
+Which resource. A CloudFormation vertex names its template (`file_path_`, as checkov opened it) and its
+logical id (`block_name_`); the engine reads the template itself, with its own line numbers. A Terraform
+configuration's vertices and edges become the engine's resource dicts, analysed per root module; a plan's
+vertices name the plan file, which the engine reads. A resource of a module that several root modules call
+is one record: it gets the worst of their verdicts.
+
+What the pack could not judge. checkov reports UNKNOWN nowhere, so the adapter says it on checkov's log
+(stderr): a file the engine cannot judge at all (``hoplint: cannot judge <file>: <why>``), and each value a
+template gets wrong that kept a rule from a verdict on a resource (``hoplint: <file>: CKV_HOP_303 not judged
+on AppService: cannot read <path>: <why>``). A solver never raises: checkov would drop the exception
+silently.
+
+Details. checkov builds graph records without details. ``Report.add_record`` is wrapped, once per process,
+to give a hoplint record the engine's messages ("service Api: task SG ApiSg allows tcp/80 from AlbSg, but
+the target port is 8080"), which the CLI prints, JSON carries as `details` and hoplint_sarif.py makes the
+SARIF result's message. If checkov's internals change, the hook installs nothing or fills nothing: records
+then lack details, and scanning goes on.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from checkov.common.bridgecrew.severities import BcSeverities, Severities
+from checkov.common.checks_infra.registry import get_graph_checks_registry
+from checkov.common.graph.checks_infra.base_check import BaseGraphCheck
+from checkov.common.graph.checks_infra.enums import SolverType
+from checkov.common.graph.checks_infra.solvers.base_solver import BaseSolver
+from checkov.common.models.enums import CheckCategories
+from checkov.runner_filter import RunnerFilter
+
+
+def _make_engine_importable() -> None:
+    """Let a source checkout work without installing hoplint: its root holds the `policies` package."""
+    repo_root = Path(__file__).resolve().parents[3]
+    if importlib.util.find_spec("policies") is None and (repo_root / "policies" / "__init__.py").is_file():
+        sys.path.append(str(repo_root))
+
+
+_make_engine_importable()
+
+from policies import RULES, Rule, Verdict, analyze_file  # noqa: E402  (needs the path set above)
+from policies.analysis import cached  # noqa: E402
+from policies.catalog import CLOUDFORMATION_TYPES, RULE_OF_CHECKOV_ID  # noqa: E402
+from policies.findings import worst_verdict  # noqa: E402
+from policies.wrapping import wrap_once  # noqa: E402
+
+from .hoplint_sarif import install_sarif_hook  # noqa: E402
+
+logger = logging.getLogger("hoplint.checkov")
+
+GRAPH_REGISTRIES = ("cloudformation", "terraform")
+SEVERITY_OF_RULE = {"error": Severities[BcSeverities.HIGH], "warning": Severities[BcSeverities.LOW]}
+CLOUDFORMATION_SUBJECT_TYPES = frozenset(t for types in CLOUDFORMATION_TYPES.values() for t in types)
+RULES_OF_TYPE: dict = {}  # resource type -> the rules reported on resources of that type
+for _rule in RULES.values():
+    for _type in _rule.cloudformation_types() + _rule.terraform_types():
+        RULES_OF_TYPE.setdefault(_type, []).append(_rule)
+
+# What checkov's runners read from a result's entity to build its record (get_graph_checks_report in
+# cloudformation/runner.py and terraform/base_runner.py). checkov deep-copies each result's entity, so an
+# entity carries only these, not the resource's own attributes: copying those cost more than judging.
+RECORD_ATTRIBUTES = ("block_type_", "block_name_", "file_path_", "id_", "resource_type", "Tags")
+# A Terraform record also reads the address, the module call and config_ (tags, values the plan runner masks).
+TERRAFORM_RECORD_ATTRIBUTES = RECORD_ATTRIBUTES + ("__address__", "source_module_object_", "config_")
+
+
+class HoplintCheck(BaseGraphCheck):
+    """A checkov graph check that reports the engine's verdicts of one catalog rule. Subclass with `rule`."""
+
+    rule: Rule
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.id = self.rule.checkov_id
+        self.name = self.rule.title
+        self.category = CheckCategories.NETWORKING.name
+        self.resource_types = [*self.rule.cloudformation_types(), *self.rule.terraform_types()]
+        self.severity = SEVERITY_OF_RULE[self.rule.severity]
+        self.guideline = self.rule.doc_url
+        self.set_solver(RuleSolver(self.rule))
+        for framework in GRAPH_REGISTRIES:
+            registry = get_graph_checks_registry(framework)
+            if not any(check.id == self.id for check in registry.checks):
+                registry.checks.append(self)
+        RunnerFilter.notify_external_check(self.id)  # so that checkov runs it like any external check
+
+
+class RuleSolver(BaseSolver):
+    """Answers a graph with the entities of the resources on which the engine passed or failed one rule."""
+
+    def __init__(self, rule: Rule) -> None:
+        super().__init__(SolverType.COMPLEX)
+        self.rule = rule
+
+    def run(self, graph_connector: Any) -> tuple:
+        try:
+            return (*verdicts_of_graph(graph_connector).entities(self.rule), [])
+        except Exception:  # checkov would swallow it silently, and lose every verdict with it
+            logger.warning("hoplint: %s judged nothing: the engine failed", self.rule.checkov_id, exc_info=True)
+            return [], [], []
+
+
+class GraphVerdicts:
+    """Every rule's verdicts on the resources of one checkov graph, keyed as checkov's records name them."""
+
+    def __init__(self, graph: Any) -> None:
+        from policies.terraform import graph_vertices_and_edges
+
+        self.graph = graph
+        self.vertices, self.edges = graph_vertices_and_edges(graph)
+        self.analyses: dict = {}  # (reader, file) -> Analysis, None when it cannot be judged
+        self.unjudgeable: set = set()  # sources already reported as such
+        # checkov id -> (absolute file, resource as records name it) -> Judged
+        self.judged: dict = {rule.checkov_id: {} for rule in RULES.values()}
+        for _, vertex in self.vertices:
+            rules = RULES_OF_TYPE.get(vertex.get("resource_type"))
+            if rules and vertex.get("block_type_") == "resource":
+                self.judge(vertex, rules)
+
+    def judge(self, vertex: dict, rules: list) -> None:
+        analysis, resource = self.analysis_and_resource(vertex)
+        if analysis is None:
+            return
+        cloudformation = vertex["resource_type"] in CLOUDFORMATION_SUBJECT_TYPES
+        attributes = RECORD_ATTRIBUTES if cloudformation else TERRAFORM_RECORD_ATTRIBUTES
+        entity = {name: vertex[name] for name in attributes if name in vertex}
+        record = (os.path.abspath(str(vertex.get("file_path_"))), vertex.get("__address__") or vertex.get("id_"))
+        for rule in rules:
+            findings = analysis.for_resource(rule.id, resource)
+            verdict = worst_verdict(finding.verdict for finding in findings)
+            if verdict == Verdict.UNKNOWN:
+                warn_unreadable(analysis.source, rule, resource, findings)
+            if verdict in (Verdict.PASSED, Verdict.FAILED):
+                judged = Judged(verdict, [finding.message for finding in findings if finding.verdict == verdict],
+                                entity)
+                earlier = self.judged[rule.checkov_id].get(record)  # a module's resource, for another root
+                self.judged[rule.checkov_id][record] = earlier.worse(judged) if earlier else judged
+
+    def analysis_and_resource(self, vertex: dict) -> tuple:
+        """(the Analysis holding the vertex's resource, its name there), or (None, None) when none can."""
+        path = str(vertex.get("file_path_"))
+        if vertex["resource_type"] in CLOUDFORMATION_SUBJECT_TYPES:
+            return self.analysis("template", path, analyze_file), str(vertex.get("block_name_")).rsplit(".", 1)[-1]
+        from policies.terraform import analyze_terraform_plan_file
+        from policies.terraform.graph import root_module
+
+        if "__file__" in vertex:  # only a plan's vertices name their file so
+            return self.analysis("plan", path, analyze_terraform_plan_file), vertex.get("__address__")
+        analysis = self.configuration_roots().get(root_module(vertex))
+        return (analysis, vertex.get("__address__")) if self.judgeable(analysis) else (None, None)
+
+    def analysis(self, reader: str, path: str, analyze: Callable) -> Any:
+        if (reader, path) not in self.analyses:
+            try:
+                analysis = analyze(path)
+            except Exception:  # an engine bug: the other files are still judged
+                logger.warning("hoplint: cannot judge %s: the engine failed", path, exc_info=True)
+                analysis = None
+            self.analyses[reader, path] = analysis if self.judgeable(analysis) else None
+        return self.analyses[reader, path]
+
+    def configuration_roots(self) -> dict:
+        """Root module -> Analysis of the Terraform configuration in this graph, built on first use."""
+        from policies.terraform import analyze_terraform_roots, resources_from_graph
+
+        # The engine's cache is process-wide (the graph anchors its id there): one build per graph.
+        return cached(("checkov-terraform-graph", id(self.graph)),
+                      lambda: analyze_terraform_roots(resources_from_graph(self.vertices, self.edges)),
+                      anchor=self.graph)
+
+    def judgeable(self, analysis: Any) -> bool:
+        """False for no analysis, or one the engine could not judge at all: that one is said on the log, once."""
+        if analysis is None:
+            return False
+        if analysis.problems and analysis.source not in self.unjudgeable:
+            self.unjudgeable.add(analysis.source)
+            logger.warning("hoplint: cannot judge %s: %s", analysis.source, "; ".join(analysis.problems))
+        return not analysis.problems
+
+    def entities(self, rule: Rule) -> tuple:
+        """(entities of the resources the rule passed, entities of those it failed)."""
+        passed, failed = [], []
+        for judged in self.judged[rule.checkov_id].values():
+            (passed if judged.verdict == Verdict.PASSED else failed).append(judged.entity)
+        return passed, failed
+
+    def messages(self, check_id: str, file: str, resource: str) -> list | None:
+        judged = self.judged.get(check_id, {}).get((os.path.abspath(file), resource))
+        return None if judged is None else list(judged.messages)
+
+
+@dataclass(frozen=True)
+class Judged:
+    """One rule's verdict on one record's resource: PASSED or FAILED, the messages saying why, the entity."""
+
+    verdict: Verdict
+    messages: list
+    entity: dict
+
+    def worse(self, other: Judged) -> Judged:
+        """Of two verdicts on one record (a module's resource, for two root modules): the worse one, with
+        the messages of both when they agree."""
+        if self.verdict != other.verdict:
+            return self if worst_verdict((self.verdict, other.verdict)) == self.verdict else other
+        return Judged(self.verdict, self.messages + [m for m in other.messages if m not in self.messages], self.entity)
+
+
+def warn_unreadable(source: str, rule: Rule, resource: str, findings: list) -> None:
+    """Name each value the template gets wrong that kept `rule` from a verdict on `resource`."""
+    for finding in findings:
+        for value in finding.unreadable:
+            logger.warning("hoplint: %s: %s not judged on %s: cannot read %s: %s", source, rule.checkov_id,
+                           resource, "/".join(map(str, value.path)), value.reason)
+
+
+# The solvers of one graph run in threads, one per check: the first judges the graph, the others wait.
+_judging = threading.Lock()
+_latest: GraphVerdicts | None = None  # runners judge a graph, then record its results, then the next graph
+
+
+def verdicts_of_graph(graph: Any) -> GraphVerdicts:
+    global _latest
+    with _judging:
+        if _latest is None or _latest.graph is not graph:
+            _latest = GraphVerdicts(graph)
+        return _latest
+
+
+def fill_details(record: Any) -> None:
+    """Give a hoplint record the engine's messages about its resource, which checkov leaves out."""
+    if record.details or record.check_id not in RULE_OF_CHECKOV_ID or _latest is None:
+        return
+    messages = _latest.messages(record.check_id, record.file_abs_path, record.resource)
+    if messages is not None:
+        record.details = messages
+
+
+def _install_details_hook() -> None:
+    try:
+        from checkov.common.output.report import Report
+    except ImportError:
+        return
+
+    def details_filler(add_record: Callable) -> Callable:
+        def add_record_with_details(report: Any, record: Any, *args: Any, **kwargs: Any) -> Any:
+            try:
+                fill_details(record)
+            except Exception:  # details are a nicety: never lose the record over them
+                logger.debug("hoplint: no details for a record", exc_info=True)
+            return add_record(report, record, *args, **kwargs)
+
+        return add_record_with_details
+
+    wrap_once(Report, "add_record", details_filler)
+
+
+_install_details_hook()
+install_sarif_hook()
