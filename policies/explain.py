@@ -3,11 +3,14 @@
     client -> listener HTTPS:443 -> target group HTTP:8080 (ip) -> service Api / container app:8080
 
 A path is one entry of a service's `LoadBalancers` behind one load balancer and one of its listeners. Its
-gates are what traffic must pass between the nodes: the ALB security group's ingress (HOP101) between
-client and listener; the ALB security group's egress (HOP301, HOP302), the tasks' security group ingress
-(HOP303, HOP304) and the health check (HOP211, HOP212) between target group and service. The other rules
-judge the nodes themselves. Everything here is read from an Analysis: its deployments give the paths,
-its findings the verdicts; nothing is judged again.
+gates are what traffic must pass between the nodes. Between client and listener: the ALB security group's
+ingress (HOP101; HOP402 for a blue/green test listener, HOP403 for IPv6 clients) and, where the template
+gives the ALB's subnets a network ACL of its own, that ACL (HOP601). Between target group and service: the
+ALB security group's egress (HOP301, HOP302; HOP504 toward container instances), the network ACLs of both
+sides' subnets (HOP602, HOP603) where the template has any, the tasks' security group ingress (HOP303,
+HOP304), or the container instances' (HOP503) in bridge and host network mode, and the health check
+(HOP211, HOP212). The other rules judge the nodes themselves. Everything here is read from an Analysis:
+its deployments give the paths, its findings the verdicts; nothing is judged again.
 """
 
 from __future__ import annotations
@@ -19,11 +22,13 @@ from policies.analysis import Analysis
 from policies.evaluate import deciding_conditions
 from policies.findings import Finding, Verdict, worst_verdict
 from policies.rules.base import ServiceHop, balancer_hop_key, load_balancers_forwarding_to, service_hops
+from policies.rules.container_instances import fleet_hop_key
 from policies.topology import Listener, LoadBalancer, Topology
 from policies.values import Unknown
 
 CLIENT, LISTENER, TARGET_GROUP, SERVICE = "client", "listener", "target group", "service"
 ALB_SG_IN, ALB_SG_OUT, TASK_SG_IN, HEALTH_CHECK = "ALB SG in", "ALB SG out", "task SG in", "health check"
+INSTANCE_SG_IN, ALB_ACL_IN, ALB_ACL_OUT, TASK_ACL_IN = "instance SG in", "ALB ACL in", "ALB ACL out", "task ACL in"
 
 
 @dataclass(frozen=True)
@@ -50,13 +55,18 @@ class Node:
 @dataclass(frozen=True)
 class HopPath:
     nodes: tuple  # client, listener, target group, service
-    gates: tuple  # Checks, in the order traffic meets them
+    entry_gates: tuple  # Checks between client and listener, in the order traffic meets them
+    exit_gates: tuple  # Checks between target group and service, in the order traffic meets them
     when: tuple  # (condition, value) pairs deciding that the path exists; () when it always does
     context: str  # how findings about this path's service hop begin ("service Api (LoadBalancers[0] -> Tg)")
 
     def reason(self, finding: Finding) -> str:
         """The finding's message without the context the path already shows."""
         return finding.message.removeprefix(f"{self.context}: ")
+
+    @property
+    def gates(self) -> tuple:
+        return self.entry_gates + self.exit_gates
 
     @property
     def checks(self) -> tuple:
@@ -155,15 +165,15 @@ def _listeners(topology: Topology, hop: ServiceHop, balancer: Any) -> list:
 def _build(findings: _FindingIndex, hop: ServiceHop, balancer: Any, listener: Listener | None) -> HopPath:
     service, group = hop.service, hop.target_group
     group_id = group.id if group else None
-    gate_hop = balancer_hop_key(hop, balancer) if balancer is not None else None
     listener_id = listener.id if listener else None
     definition = hop.task_definition
     container = hop.entry.container_name.value
 
-    gates = (
-        Check(ALB_SG_IN, findings.pick(("HOP101",), listener_id) if listener else ()),
-        Check(ALB_SG_OUT, findings.pick(("HOP301", "HOP302"), service.id, gate_hop) if gate_hop else ()),
-        Check(TASK_SG_IN, findings.pick(("HOP303", "HOP304"), service.id, gate_hop) if gate_hop else ()),
+    entry_gates = (
+        Check(ALB_SG_IN, findings.pick(("HOP101", "HOP402", "HOP403"), listener_id) if listener else ()),
+        *_judged(Check(ALB_ACL_IN, findings.pick(("HOP601",), listener_id) if listener else ())),
+    )
+    exit_gates = _exit_gates(findings, hop, balancer) + (
         Check(HEALTH_CHECK,
               findings.pick(("HOP211",), group_id, "") + findings.pick(("HOP212",), group_id, service.id)),
     )
@@ -178,10 +188,38 @@ def _build(findings: _FindingIndex, hop: ServiceHop, balancer: Any, listener: Li
         _client_node(balancer),
         _listener_node(hop, balancer, listener, findings.pick(("HOP201",), listener_id, "")),
         _target_group_node(hop, findings.pick(("HOP201",), group_id, listener_id)
-                           + findings.pick(("HOP203", "HOP206"), group_id, service.id)),
+                           + findings.pick(("HOP203", "HOP206", "HOP401", "HOP501", "HOP502"), group_id, service.id)),
         _service_node(hop, service_findings),
     )
-    return HopPath(nodes, gates, (), hop.describe())
+    return HopPath(nodes, entry_gates, exit_gates, (), hop.describe())
+
+
+def _exit_gates(findings: _FindingIndex, hop: ServiceHop, balancer: Any) -> tuple:
+    """The security-group and network ACL gates between the ALB and the tasks (or their container instances)."""
+    if balancer is None:
+        return Check(ALB_SG_OUT, ()), Check(TASK_SG_IN, ())
+    gate_hop = balancer_hop_key(hop, balancer)
+    fleets = hop.service.container_instances
+    # Host-networked tasks are judged per Auto Scaling group they run on; one they cannot be traced to, per hop.
+    fleet_hops = [fleet_hop_key(hop, fleet, balancer) for fleet in fleets] if isinstance(fleets, list) else []
+    instance_ingress = findings.pick(("HOP503",), hop.service.id, hop.key) + tuple(
+        f for fleet_hop in fleet_hops for f in findings.pick(("HOP503",), hop.service.id, fleet_hop))
+    alb_egress = findings.pick(("HOP301", "HOP302"), hop.service.id, gate_hop) + findings.pick(
+        ("HOP504",), hop.service.id, hop.key) + tuple(
+        f for fleet_hop in fleet_hops for f in findings.pick(("HOP504",), hop.service.id, fleet_hop))
+    instances_in = (Check(INSTANCE_SG_IN, instance_ingress),) if instance_ingress else (
+        Check(TASK_SG_IN, findings.pick(("HOP303", "HOP304"), hop.service.id, gate_hop)),)
+    return (
+        Check(ALB_SG_OUT, alb_egress),
+        *_judged(Check(ALB_ACL_OUT, findings.pick(("HOP602",), hop.service.id, gate_hop))),
+        *_judged(Check(TASK_ACL_IN, findings.pick(("HOP603",), hop.service.id, gate_hop))),
+        *instances_in,
+    )
+
+
+def _judged(check: Check) -> tuple:
+    """A gate that only some templates have (a network ACL of their own), shown where a rule judged it."""
+    return (check,) if check.findings else ()
 
 
 def _client_node(balancer: Any) -> Node:

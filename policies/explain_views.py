@@ -28,7 +28,7 @@ def render_text(explanations: list, color: bool) -> str:
         return f"{style}{text}{ANSI_RESET}" if color else text
 
     def row(verdict: Verdict | None, name: str, text: str) -> str:
-        return f"    {paint(f'{STATUS_WORD[verdict]:<8}', ANSI[verdict])} {name:<13} {text}"
+        return f"    {paint(f'{STATUS_WORD[verdict]:<8}', ANSI[verdict])} {name:<14} {text}"
 
     def finding_row(name: str, finding: Finding, reason: str) -> str:
         where = f"  (line {finding.line})" if finding.line and finding.verdict is not Verdict.PASSED else ""
@@ -174,7 +174,7 @@ def render_mermaid(explanations: list) -> str:
         chart.lines.append("    direction LR")
         for path in explanation.paths:
             client, listener, group, service = (chart.node(number, node) for node in path.nodes)
-            entry_gates, exit_gates = path.gates[:1], path.gates[1:]
+            entry_gates, exit_gates = path.entry_gates, path.exit_gates
             chart.link(client, listener, _gate_label(entry_gates), failed=_any_failed(entry_gates))
             chart.link(listener, group, _lines(f"when {when_text(path)}") if path.when else "")
             chart.link(group, service, _gate_label(exit_gates), failed=_any_failed(exit_gates))

@@ -20,7 +20,17 @@ import mermaid_flowchart
 from oracle import FIXTURES_DIR, REPO_ROOT, fixture_templates, load_expected
 from policies import Verdict, analyze_file
 from policies.cli import EXIT_CLEAN, EXIT_FAILED, EXIT_USAGE, adapter_directory, main, terraform_directory_reader
-from policies.explain import ALB_SG_IN, ALB_SG_OUT, HEALTH_CHECK, TASK_SG_IN, explain
+from policies.explain import (
+    ALB_ACL_IN,
+    ALB_ACL_OUT,
+    ALB_SG_IN,
+    ALB_SG_OUT,
+    HEALTH_CHECK,
+    INSTANCE_SG_IN,
+    TASK_ACL_IN,
+    TASK_SG_IN,
+    explain,
+)
 
 GOOD, BAD = FIXTURES_DIR / "good", FIXTURES_DIR / "bad"
 WRONG_TASK_PORT = BAD / "HOP303-task-sg-allows-wrong-port.yaml"
@@ -39,6 +49,39 @@ EXPECTED_GATES = {
     # No listener forwards to the target group: no security-group gate can be judged (HOP202 says why).
     "bad/HOP202-target-group-not-forwarded.yaml": [(None, (None, None, None, PASSED))],
     "good/separate-health-check-port.yaml": [("HttpListener", (PASSED, PASSED, PASSED, PASSED))],
+}
+# Fixture -> (listener of each path, its gates by name and verdict), where blue/green, container instances or
+# network ACLs make the gates differ from GATES.
+EXPECTED_NAMED_GATES = {
+    "good/blue-green-codedeploy.yaml": [
+        ("HttpListener", ((ALB_SG_IN, PASSED), (ALB_SG_OUT, PASSED), (TASK_SG_IN, PASSED), (HEALTH_CHECK, PASSED))),
+        ("TestListener", ((ALB_SG_IN, PASSED), (ALB_SG_OUT, PASSED), (TASK_SG_IN, PASSED), (HEALTH_CHECK, PASSED))),
+    ],
+    "bad/HOP402-test-listener-port-not-allowed.yaml": [
+        ("HttpListener", ((ALB_SG_IN, PASSED), (ALB_SG_OUT, PASSED), (TASK_SG_IN, PASSED), (HEALTH_CHECK, PASSED))),
+        ("TestListener", ((ALB_SG_IN, FAILED), (ALB_SG_OUT, PASSED), (TASK_SG_IN, PASSED), (HEALTH_CHECK, PASSED))),
+    ],
+    "bad/HOP403-dualstack-alb-admits-only-ipv4.yaml": [
+        ("HttpListener", ((ALB_SG_IN, FAILED), (ALB_SG_OUT, PASSED), (TASK_SG_IN, PASSED), (HEALTH_CHECK, PASSED))),
+    ],
+    "bad/HOP503-instance-sg-admits-only-container-port.yaml": [
+        ("HttpListener", ((ALB_SG_IN, PASSED), (ALB_SG_OUT, PASSED), (INSTANCE_SG_IN, FAILED), (HEALTH_CHECK, PASSED))),
+    ],
+    "bad/HOP504-alb-egress-only-container-port.yaml": [
+        ("HttpListener", ((ALB_SG_IN, PASSED), (ALB_SG_OUT, FAILED), (INSTANCE_SG_IN, PASSED), (HEALTH_CHECK, PASSED))),
+    ],
+    "bad/HOP601-acl-allows-listener-port-after-deny-all.yaml": [
+        ("HttpListener", ((ALB_SG_IN, PASSED), (ALB_ACL_IN, FAILED), (ALB_SG_OUT, PASSED), (ALB_ACL_OUT, PASSED),
+                          (TASK_ACL_IN, PASSED), (TASK_SG_IN, PASSED), (HEALTH_CHECK, PASSED))),
+    ],
+    "bad/HOP602-alb-acl-misses-replies-from-tasks.yaml": [
+        ("HttpListener", ((ALB_SG_IN, PASSED), (ALB_ACL_IN, PASSED), (ALB_SG_OUT, PASSED), (ALB_ACL_OUT, FAILED),
+                          (TASK_ACL_IN, PASSED), (TASK_SG_IN, PASSED), (HEALTH_CHECK, PASSED))),
+    ],
+    "bad/HOP603-task-acl-admits-one-alb-subnet.yaml": [
+        ("HttpListener", ((ALB_SG_IN, PASSED), (ALB_ACL_IN, PASSED), (ALB_SG_OUT, PASSED), (ALB_ACL_OUT, PASSED),
+                          (TASK_ACL_IN, FAILED), (TASK_SG_IN, PASSED), (HEALTH_CHECK, PASSED))),
+    ],
 }
 
 
@@ -81,14 +124,22 @@ def test_gate_verdicts_of_each_path(fixture):
     assert list(zip(listeners, gates)) == EXPECTED_GATES[fixture]
 
 
+@pytest.mark.parametrize("fixture", sorted(EXPECTED_NAMED_GATES))
+def test_blue_green_container_instance_and_network_acl_gates(fixture):
+    paths = explained(fixture).paths
+    assert [(path.nodes[1].facts.get("id"), tuple((gate.name, gate.verdict) for gate in path.gates))
+            for path in paths] == EXPECTED_NAMED_GATES[fixture]
+
+
 @pytest.mark.parametrize("fixture", fixture_templates())
 def test_every_finding_is_shown_once_and_gate_findings_are_on_a_path(fixture):
     analysis = analyze_file(str(FIXTURES_DIR / fixture))
     explanation = explain(analysis)
     shown = [id(f) for f in explanation.findings]
     assert sorted(shown) == sorted(id(f) for f in analysis.findings)
-    # The security-group gates are about a service behind a load balancer: always on some path.
-    off_path = [f.rule_id for f in explanation.unplaced if f.rule_id in ("HOP301", "HOP302", "HOP303", "HOP304")]
+    # The gates between ALB and tasks are about a service behind a load balancer: always on some path.
+    off_path = [f.rule_id for f in explanation.unplaced
+                if f.rule_id in ("HOP301", "HOP302", "HOP303", "HOP304", "HOP503", "HOP504", "HOP602", "HOP603")]
     assert not off_path
     assert explanation.failed == any(entry["verdict"] == "FAILED" for entry in load_expected()[fixture])
 
@@ -118,7 +169,7 @@ def test_text_marks_each_gate_with_its_reason_and_the_line_to_fix(capsys):
     rows = [line.split(None, 1) for line in out.splitlines() if line.startswith("    ")]
     statuses = {rest.split("  ")[0].strip(): status for status, rest in rows if rest.startswith(GATES)}
     assert statuses == {ALB_SG_IN: "pass", ALB_SG_OUT: "pass", TASK_SG_IN: "FAIL", HEALTH_CHECK: "pass"}
-    assert ("FAIL     task SG in    HOP303  task SG AppSg allows tcp/80 from AlbSg, but the target port is 8080  "
+    assert ("FAIL     task SG in     HOP303  task SG AppSg allows tcp/80 from AlbSg, but the target port is 8080  "
             "(line 46)") in out
     assert out.rstrip().endswith("1 template, 1 path: 1 failed, 0 unknown, 0 passed")
 
@@ -343,7 +394,7 @@ def test_terraform_configuration_in_text(capsys, monkeypatch, fixture):
 def test_terraform_configuration_names_the_rule_to_change_by_address(capsys, monkeypatch):
     monkeypatch.chdir(REPO_ROOT)
     out = hoplint_output(capsys, "explain", TERRAFORM_BAD)[1]
-    assert ("    FAIL     task SG in    HOP303  task SG aws_security_group.app allows tcp/80 from "
+    assert ("    FAIL     task SG in     HOP303  task SG aws_security_group.app allows tcp/80 from "
             "aws_security_group.alb, but the target port is 8080\n") in out
 
 

@@ -144,7 +144,7 @@ def test_pre_commit_hook_explains_and_fails_on_a_broken_hop(tmp_path):
 
     broken = run(pre_commit, cwd=repository, env=env)
     assert broken.returncode == 1, broken.stdout + broken.stderr
-    assert "FAIL     task SG in    HOP303  task SG AppSg allows tcp/80 from AlbSg" in broken.stdout
+    assert "FAIL     task SG in     HOP303  task SG AppSg allows tcp/80 from AlbSg" in broken.stdout
 
     shutil.copyfile(GOOD_TEMPLATE, repository / "infra" / "app.yaml")
     fixed = run(pre_commit, cwd=repository, env=env)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import gc
 import json
 from typing import Any, Callable
 
 import yaml
+
+from policies.analysis import collector_paused
 
 # Aliases are shared objects once loaded, but walking them multiplies: a "billion laughs" document is a
 # few hundred bytes. No real template needs more than a handful.
@@ -170,18 +171,10 @@ def load_template_text(raw: bytes, source: str) -> tuple:
 
 
 def _parse_yaml(text: str) -> Any:
-    """yaml.load with the cyclic garbage collector paused.
-
-    Parsing allocates objects for every node and value, all kept and none in a cycle; the collector
-    would scan the growing heap again and again (a 4,000-resource template parses 1.5 times faster).
-    """
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    """yaml.load with the cyclic garbage collector paused: parsing allocates objects for every node and
+    value, all kept and none in a cycle (a 4,000-resource template parses 1.5 times faster)."""
+    with collector_paused():
         return yaml.load(text, Loader=_TemplateLoader)  # noqa: S506 - a SafeLoader subclass
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _json_fallback(text: str) -> Any:

@@ -14,6 +14,7 @@ from policies.findings import Verdict
 from policies.rules.base import (
     Result,
     ServiceHop,
+    balancer_hop_key,
     is_fargate_service,
     network_mode,
     requires_fargate,
@@ -117,6 +118,11 @@ def hop502_dynamic_host_port_health_check(topology: Topology) -> Iterator[Result
 JudgeFleet = Callable[[ServiceHop, Any, str, ContainerInstances, LoadBalancer, str], Result]
 
 
+def fleet_hop_key(hop: ServiceHop, instances: ContainerInstances, balancer: Any) -> str:
+    """Tells apart the verdicts of one LoadBalancers entry behind each load balancer, per Auto Scaling group."""
+    return f"{balancer_hop_key(hop, balancer)}:{instances.auto_scaling_group}"
+
+
 def _judge_each_fleet(rule_id: str, topology: Topology, judge: JudgeFleet) -> Iterator[Result]:
     """judge(hop, port, kind, instances, balancer, key) for every host-networked hop, Auto Scaling group its
     tasks may run on, and ALB in front of it; UNKNOWN here for what cannot be followed."""
@@ -132,14 +138,13 @@ def _judge_each_fleet(rule_id: str, topology: Topology, judge: JudgeFleet) -> It
             continue
         for instances in fleets:
             for balancer in hop.load_balancers:
+                key = fleet_hop_key(hop, instances, balancer)
                 if isinstance(balancer, LoadBalancer):
-                    key = f"{hop.key}:{instances.auto_scaling_group}:{balancer.id}"
                     yield judge(hop, port, kind, instances, balancer, key)
                 else:
                     yield Result(rule_id, Verdict.UNKNOWN, hop.service.id,
                                  f"{hop.describe()}: cannot judge tcp/{port} ({kind}) through a load balancer that "
-                                 f"cannot be followed: {balancer.reason}", hop.entry.path,
-                                 f"{hop.key}:{instances.auto_scaling_group}:{balancer.reason}", (balancer,))
+                                 f"cannot be followed: {balancer.reason}", hop.entry.path, key, (balancer,))
 
 
 def hop503_instance_ingress_host_port(topology: Topology) -> Iterator[Result]:

@@ -66,7 +66,7 @@ def _make_engine_importable() -> None:
 _make_engine_importable()
 
 from policies import RULES, Rule, Verdict, analyze_file  # noqa: E402  (needs the path set above)
-from policies.analysis import cached  # noqa: E402
+from policies.analysis import cached, collector_paused  # noqa: E402
 from policies.catalog import CLOUDFORMATION_TYPES, RULE_OF_CHECKOV_ID  # noqa: E402
 from policies.findings import worst_verdict  # noqa: E402
 from policies.wrapping import wrap_once  # noqa: E402
@@ -78,10 +78,18 @@ logger = logging.getLogger("hoplint.checkov")
 GRAPH_REGISTRIES = ("cloudformation", "terraform")
 SEVERITY_OF_RULE = {"error": Severities[BcSeverities.HIGH], "warning": Severities[BcSeverities.LOW]}
 CLOUDFORMATION_SUBJECT_TYPES = frozenset(t for types in CLOUDFORMATION_TYPES.values() for t in types)
-RULES_OF_TYPE: dict = {}  # resource type -> the rules reported on resources of that type
-for _rule in RULES.values():
-    for _type in _rule.cloudformation_types() + _rule.terraform_types():
-        RULES_OF_TYPE.setdefault(_type, []).append(_rule)
+
+
+def _rules_of_type() -> dict:
+    """Resource type -> the rules reported on resources of that type."""
+    rules: dict = {}
+    for rule in RULES.values():
+        for resource_type in rule.cloudformation_types() + rule.terraform_types():
+            rules.setdefault(resource_type, []).append(rule)
+    return rules
+
+
+RULES_OF_TYPE = _rules_of_type()
 
 # What checkov's runners read from a result's entity to build its record (get_graph_checks_report in
 # cloudformation/runner.py and terraform/base_runner.py). checkov deep-copies each result's entity, so an
@@ -249,7 +257,8 @@ def verdicts_of_graph(graph: Any) -> GraphVerdicts:
     global _latest
     with _judging:
         if _latest is None or _latest.graph is not graph:
-            _latest = GraphVerdicts(graph)
+            with collector_paused():  # see policies.analysis: checkov's heap is large
+                _latest = GraphVerdicts(graph)
         return _latest
 
 
