@@ -1,5 +1,5 @@
 # Two commands for a newcomer: `make demo` and `make test`. Both create .venv on first use.
-# `make bench` measures what the pack adds to checkov and cfn-lint (about 15 minutes; see README, Performance).
+# `make bench` measures what the pack adds to checkov and cfn-lint (about 20 minutes; see README, Performance).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin

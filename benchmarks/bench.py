@@ -14,11 +14,12 @@ Generates ALB + ECS stacks (benchmarks/stacks.py) into a temporary directory, th
 
 The variants of one tool and size run back to back, in an order that rotates from round to round, and
 every size is visited once per round, so drift in the machine's speed hits all variants alike. A tool's
-overhead is the median of the paired ratios (with / without) minus one. The script checks the targets
-(the *_MAX_* constants), prints a table, writes benchmarks/results.json and exits non-zero when a target
-is missed.
+overhead is the median of the paired ratios (with / without) minus one; the middle half of those ratios
+shows how much the machine's speed moved them. The pack's own share is the median of with / no-op. The
+script checks the targets (the *_MAX_* constants), prints a table, writes benchmarks/results.json and exits
+non-zero when a target is missed.
 
-    python benchmarks/bench.py [--runs 5] [--output benchmarks/results.json]
+    python benchmarks/bench.py [--runs 7] [--output benchmarks/results.json]
 """
 
 from __future__ import annotations
@@ -239,8 +240,11 @@ class Comparison:
     def summary(self) -> dict:
         seconds = {variant: [run.seconds for run in runs] for variant, runs in self.runs.items()}
 
-        def overhead(variant: str) -> float:
-            return round(statistics.median(w / wo for w, wo in zip(seconds[variant], seconds["without"])) - 1, 4)
+        def ratios(variant: str, base: str = "without") -> list:
+            return [w / wo - 1 for w, wo in zip(seconds[variant], seconds[base])]
+
+        def overhead(variant: str, base: str = "without") -> float:
+            return round(statistics.median(ratios(variant, base)), 4)
 
         summary = {
             "tool": self.tool,
@@ -251,14 +255,23 @@ class Comparison:
             "without_s": round(statistics.median(seconds["without"]), 3),
             "with_s": round(statistics.median(seconds["with"]), 3),
             "overhead": overhead("with"),
+            # The middle half of the paired ratios: how much the machine's speed moved the runs.
+            "overhead_interquartile": [round(q, 4) for q in interquartile(ratios("with"))],
             "without_max_rss_mb": round(statistics.median(run.max_rss_mb for run in self.runs["without"]), 1),
             "with_max_rss_mb": round(statistics.median(run.max_rss_mb for run in self.runs["with"]), 1),
         }
         if "no-op" in seconds:
             summary["no_op_s"] = round(statistics.median(seconds["no-op"]), 3)
             summary["no_op_overhead"] = overhead("no-op")
+            summary["own_overhead"] = overhead("with", "no-op")  # hoplint's share: with the pack over the control
         summary["runs_s"] = {variant: [round(s, 3) for s in values] for variant, values in seconds.items()}
         return summary
+
+
+def interquartile(values: list) -> tuple:
+    """(first quartile, third quartile) of `values`."""
+    first, _, third = statistics.quantiles(values, n=4, method="inclusive")
+    return first, third
 
 
 # -- the engine alone, in a fresh process per size ----------------------------------------------------------
@@ -399,15 +412,18 @@ def targets(comparisons: list, engine_rows: list) -> list:
 
 
 def print_tables(comparisons: list, engine_rows: list, fit: dict, checked: list) -> None:
-    print("\nOverhead of the pack (medians of paired runs; overhead = median of with / without, minus 1;"
-          " no-op = the control pack, checkov's own share)")
+    print("\nOverhead of the pack (medians of paired runs; overhead = median of with / without, minus 1, and the"
+          " middle half of those ratios; no-op = the control pack, checkov's own cost for the pack's results;"
+          " own = with / no-op, hoplint's share)")
     print(f"{'tool':9}{'framework':15}{'services':>9}{'resources':>10}{'without':>10}{'with':>10}{'overhead':>10}"
-          f"{'no-op':>8}{'max RSS without / with':>25}")
+          f"{'middle half':>17}{'no-op':>8}{'own':>8}{'max RSS without / with':>25}")
     for comparison in comparisons:
         s = comparison.summary()
         no_op = f"{s['no_op_overhead']:+.1%}" if "no_op_overhead" in s else "-"
+        own = f"{s['own_overhead']:+.1%}" if "own_overhead" in s else "-"
+        low, high = s["overhead_interquartile"]
         print(f"{s['tool']:9}{s['framework']:15}{s['services']:>9}{s['resources']:>10}{s['without_s']:>9.2f}s"
-              f"{s['with_s']:>9.2f}s{s['overhead']:>+10.1%}{no_op:>8}"
+              f"{s['with_s']:>9.2f}s{s['overhead']:>+10.1%}{f'{low:+.1%} .. {high:+.1%}':>17}{no_op:>8}{own:>8}"
               f"{s['without_max_rss_mb']:>14.0f} / {s['with_max_rss_mb']:.0f} MB")
     print(f"\nEngine alone (median of {ENGINE_RUNS} runs in one process; peak = tracemalloc)")
     print(f"{'services':>8}{'resources':>10}{'json.loads':>11}{'yaml C':>9}{'yaml Py':>9}{'engine':>9}"
@@ -429,7 +445,7 @@ def print_tables(comparisons: list, engine_rows: list, fit: dict, checked: list)
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=5, help="paired runs per tool and size (default 5)")
+    parser.add_argument("--runs", type=int, default=7, help="paired runs per tool and size (default 7)")
     parser.add_argument("--output", type=Path, default=Path(__file__).with_name("results.json"))
     parser.add_argument("--engine-worker", nargs=3, metavar=("YAML", "JSON", "RUNS"), help=argparse.SUPPRESS)
     arguments = parser.parse_args()
