@@ -156,7 +156,8 @@ def write_no_op_pack(directory: Path, passed_types: dict) -> Path:
         (directory / f"no_op_{rule.id.lower()}.py").write_text(NO_OP_CHECK.format(
             name=rule.title, id=rule.checkov_id, types=[*rule.cloudformation_types(), *rule.terraform_types()],
             guideline=rule.doc_url, passed=set(passed), severity=checks.SEVERITY_OF_RULE[rule.severity].name,
-            cloudformation_attributes=checks.RECORD_ATTRIBUTES, terraform_attributes=checks.TERRAFORM_RECORD_ATTRIBUTES))
+            cloudformation_attributes=checks.RECORD_ATTRIBUTES,
+            terraform_attributes=checks.TERRAFORM_RECORD_ATTRIBUTES))
     return directory
 
 

@@ -62,8 +62,9 @@ For each ALB -> ECS path of each template, draw
 
     client -> listener HTTPS:443 -> target group HTTP:8080 (ip) -> service Api / container app:8080
 
-with the gates traffic passes (ALB SG in, ALB SG out, task or instance SG in, health check, and network
-ACLs where the template has its own) and the checks of each node, marked pass, FAIL, unknown, or n/a (no rule applies), with the reason hoplint found.
+with the gates traffic passes (ALB SG in, ALB SG out, task or instance SG in, health check, and the
+network ACLs where the template has its own) and the checks of each node, marked pass, FAIL, unknown,
+or n/a (no rule applies), with the reason hoplint found.
 
 A TEMPLATE is a CloudFormation template (YAML or JSON), a Terraform JSON plan (terraform show -json),
 or a directory: every template and plan under it is explained, and every Terraform root module (read

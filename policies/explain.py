@@ -187,8 +187,8 @@ def _build(findings: _FindingIndex, hop: ServiceHop, balancer: Any, listener: Li
     nodes = (
         _client_node(balancer),
         _listener_node(hop, balancer, listener, findings.pick(("HOP201",), listener_id, "")),
-        _target_group_node(hop, findings.pick(("HOP201",), group_id, listener_id)
-                           + findings.pick(("HOP203", "HOP206", "HOP401", "HOP501", "HOP502"), group_id, service.id)),
+        _target_group_node(hop, findings.pick(("HOP201",), group_id, listener_id) + findings.pick(
+            ("HOP203", "HOP206", "HOP401", "HOP501", "HOP502"), group_id, service.id)),
         _service_node(hop, service_findings),
     )
     return HopPath(nodes, entry_gates, exit_gates, (), hop.describe())
@@ -198,22 +198,23 @@ def _exit_gates(findings: _FindingIndex, hop: ServiceHop, balancer: Any) -> tupl
     """The security-group and network ACL gates between the ALB and the tasks (or their container instances)."""
     if balancer is None:
         return Check(ALB_SG_OUT, ()), Check(TASK_SG_IN, ())
-    gate_hop = balancer_hop_key(hop, balancer)
+    service, gate_hop = hop.service.id, balancer_hop_key(hop, balancer)
     fleets = hop.service.container_instances
-    # Host-networked tasks are judged per Auto Scaling group they run on; one they cannot be traced to, per hop.
     fleet_hops = [fleet_hop_key(hop, fleet, balancer) for fleet in fleets] if isinstance(fleets, list) else []
-    instance_ingress = findings.pick(("HOP503",), hop.service.id, hop.key) + tuple(
-        f for fleet_hop in fleet_hops for f in findings.pick(("HOP503",), hop.service.id, fleet_hop))
-    alb_egress = findings.pick(("HOP301", "HOP302"), hop.service.id, gate_hop) + findings.pick(
-        ("HOP504",), hop.service.id, hop.key) + tuple(
-        f for fleet_hop in fleet_hops for f in findings.pick(("HOP504",), hop.service.id, fleet_hop))
-    instances_in = (Check(INSTANCE_SG_IN, instance_ingress),) if instance_ingress else (
-        Check(TASK_SG_IN, findings.pick(("HOP303", "HOP304"), hop.service.id, gate_hop)),)
+
+    def per_fleet(rule_id: str) -> tuple:
+        """A container instance rule's findings: one per Auto Scaling group, or one for the hop when the groups
+        cannot be told."""
+        return findings.pick((rule_id,), service, hop.key) + tuple(
+            finding for fleet_hop in fleet_hops for finding in findings.pick((rule_id,), service, fleet_hop))
+
+    instance_ingress = per_fleet("HOP503")
     return (
-        Check(ALB_SG_OUT, alb_egress),
-        *_judged(Check(ALB_ACL_OUT, findings.pick(("HOP602",), hop.service.id, gate_hop))),
-        *_judged(Check(TASK_ACL_IN, findings.pick(("HOP603",), hop.service.id, gate_hop))),
-        *instances_in,
+        Check(ALB_SG_OUT, findings.pick(("HOP301", "HOP302"), service, gate_hop) + per_fleet("HOP504")),
+        *_judged(Check(ALB_ACL_OUT, findings.pick(("HOP602",), service, gate_hop))),
+        *_judged(Check(TASK_ACL_IN, findings.pick(("HOP603",), service, gate_hop))),
+        Check(INSTANCE_SG_IN, instance_ingress) if instance_ingress
+        else Check(TASK_SG_IN, findings.pick(("HOP303", "HOP304"), service, gate_hop)),
     )
 
 

@@ -152,7 +152,8 @@ def test_cli_output_shows_the_details(bulk: Checkov) -> None:
 
 
 def test_sarif_results_carry_the_details_as_their_message(bulk: Checkov) -> None:
-    """custom_checks/checkov/hoplint_checkov/hoplint_sarif.py moves them there from checkov's schema-invalid attachments."""
+    """custom_checks/checkov/hoplint_checkov/hoplint_sarif.py moves them there from checkov's schema-invalid
+    attachments."""
     sarif = json.loads((bulk.output_dir / "results_sarif.sarif").read_text())
     reported = sorted(
         (result["ruleId"], result["locations"][0]["physicalLocation"]["region"]["startLine"], result["level"],
@@ -365,3 +366,15 @@ def test_details_hook_fills_only_records_the_engine_judged(adapter, tmp_path) ->
     assert report.failed_checks == [judged, other_resource, other_file, foreign_check]
     assert judged.details == [f.message for f in analyze_file(template).for_resource("HOP303", "AppService")]
     assert judged.details and other_resource.details == other_file.details == foreign_check.details == []
+
+
+def test_a_resource_judged_for_two_root_modules_gets_the_worse_verdict(adapter) -> None:
+    """A shared module's resource is one record for every root module that calls it (Terraform)."""
+    module, _ = adapter
+    entity = {"id_": "aws_ecs_service.this"}
+    passed = module.Judged(Verdict.PASSED, ["fine in envs/staging"], entity)
+    failed = module.Judged(Verdict.FAILED, ["broken in envs/prod"], entity)
+    assert passed.worse(failed) == failed and failed.worse(passed) == failed
+    both = module.Judged(Verdict.PASSED, ["fine in envs/staging", "fine in envs/prod"], entity)
+    assert passed.worse(module.Judged(Verdict.PASSED, ["fine in envs/prod"], entity)) == both
+    assert passed.worse(passed) == passed  # no message twice
