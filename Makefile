@@ -1,5 +1,6 @@
 # Two commands for a newcomer: `make demo` and `make test`. Both create .venv on first use.
-# `make bench` measures what the pack adds to checkov and cfn-lint (about 20 minutes; see README, Performance).
+# `make bench` measures what the pack adds to checkov and cfn-lint (about 20 minutes; see README, Performance);
+# `make bench-instructions` counts instructions under valgrind instead, the same on every run (about 20 minutes).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -7,7 +8,7 @@ STAMP := $(VENV)/.installed
 export CKV_SKIP_PACKAGE_UPDATE_CHECK := true
 export BC_SKIP_MAPPING := TRUE
 
-.PHONY: install demo test bench clean
+.PHONY: install demo test bench bench-instructions clean
 
 install: $(STAMP)
 
@@ -44,6 +45,9 @@ test: install
 
 bench: install
 	$(BIN)/python benchmarks/bench.py
+
+bench-instructions: install
+	$(BIN)/python benchmarks/bench.py --instructions
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

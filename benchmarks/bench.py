@@ -39,6 +39,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -80,9 +81,9 @@ class Measured:
     stderr: str
 
 
-def run_measured(command: list, cwd: Path) -> Measured:
+def run_measured(command: list, cwd: Path, environment: dict | None = None) -> Measured:
     """Run `command` to completion: wall time, and the peak resident set of its process tree (os.wait4)."""
-    env = dict(os.environ, CKV_SKIP_PACKAGE_UPDATE_CHECK="true", BC_SKIP_MAPPING="TRUE")
+    env = dict(os.environ, CKV_SKIP_PACKAGE_UPDATE_CHECK="true", BC_SKIP_MAPPING="TRUE", **(environment or {}))
     env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(REPO_ROOT), env.get("PYTHONPATH"))))
     with tempfile.TemporaryFile("w+") as stdout, tempfile.TemporaryFile("w+") as stderr:
         start = time.perf_counter()
@@ -275,6 +276,60 @@ def interquartile(values: list) -> tuple:
     return first, third
 
 
+# -- instructions instead of seconds (--instructions) ---------------------------------------------------------
+
+# The largest CloudFormation stack: under valgrind a run takes minutes.
+INSTRUCTIONS_SERVICES = 124
+
+
+def count_instructions(command: list, cwd: Path) -> tuple:
+    """(instructions `command` executes, its child processes included, the run): valgrind's callgrind counts
+    the same on every run, whatever else the machine does, where wall time moves by several percent."""
+    run = run_measured(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", "--trace-children=yes",
+                        sys.executable, *command], cwd, {"PYTHONHASHSEED": "0"})  # the same dict orders every run
+    counts = re.findall(r"^==\d+== Collected : (\d+)$", run.stderr, re.MULTILINE)
+    if run.returncode not in (0, 1) or not counts:
+        raise SystemExit(f"valgrind failed on {command}:\n{run.stderr[-4000:]}")
+    return sum(map(int, counts)), run
+
+
+def instruction_rows(comparisons: list, cwd: Path) -> list:
+    """Every variant of the comparisons at INSTRUCTIONS_SERVICES, counted once, as many at a time as cores."""
+    chosen = [comparison for comparison in comparisons if comparison.services == INSTRUCTIONS_SERVICES]
+    jobs = [(comparison, variant) for comparison in chosen for variant in comparison.variants]
+    print(f"counting instructions of {len(jobs)} runs under valgrind (minutes each)", flush=True)
+    with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+        counted = list(pool.map(lambda job: count_instructions(job[0].command(job[1]), cwd), jobs))
+    rows = []
+    for comparison in chosen:
+        counts = {}
+        for (owner, variant), (instructions, run) in zip(jobs, counted):
+            if owner is comparison:  # "without" comes first: the other runs are checked against it
+                comparison.check(run, variant)
+                comparison.runs.setdefault(variant, []).append(run)
+                counts[variant] = instructions
+        row = {"tool": comparison.tool, "framework": comparison.framework, "services": comparison.services,
+               "resources": comparison.resources, "instructions": counts,
+               "overhead": round(counts["with"] / counts["without"] - 1, 4), "max_overhead": comparison.max_overhead}
+        if "no-op" in counts:
+            row["no_op_overhead"] = round(counts["no-op"] / counts["without"] - 1, 4)
+            row["own_overhead"] = round(counts["with"] / counts["no-op"] - 1, 4)
+        rows.append(row)
+    return rows
+
+
+def print_instruction_rows(rows: list) -> None:
+    print("\nInstructions executed (valgrind --tool=callgrind, every process; overhead = with / without - 1)")
+    print(f"{'tool':9}{'framework':15}{'services':>9}{'without':>12}{'with':>12}{'overhead':>10}{'no-op':>8}"
+          f"{'own':>8}")
+    for row in rows:
+        counts = row["instructions"]
+        no_op = f"{row['no_op_overhead']:+.1%}" if "no_op_overhead" in row else "-"
+        own = f"{row['own_overhead']:+.1%}" if "own_overhead" in row else "-"
+        print(f"{row['tool']:9}{row['framework']:15}{row['services']:>9}{counts['without'] / 1e9:>11.2f}G"
+              f"{counts['with'] / 1e9:>11.2f}G{row['overhead']:>+10.1%}{no_op:>8}{own:>8}")
+
+
 # -- the engine alone, in a fresh process per size ----------------------------------------------------------
 
 def engine_tasks(yaml_path: Path, json_path: Path) -> dict:
@@ -412,7 +467,7 @@ def targets(comparisons: list, engine_rows: list) -> list:
     return checked
 
 
-def print_tables(comparisons: list, engine_rows: list, fit: dict, checked: list) -> None:
+def print_tables(comparisons: list, engine_rows: list, fit: dict) -> None:
     print("\nOverhead of the pack (medians of paired runs; overhead = median of with / without, minus 1, and the"
           " middle half of those ratios; no-op = the control pack, checkov's own cost for the pack's results;"
           " own = with / no-op, hoplint's share)")
@@ -439,72 +494,40 @@ def print_tables(comparisons: list, engine_rows: list, fit: dict, checked: list)
               f"{row['peak_mb']['parse_yaml_c']:>9.1f} / {row['peak_mb']['engine_yaml']:.1f}")
     print(f"fit: engine = {fit['fixed_s']*1e3:.1f} ms + {fit['per_resource_us']:.0f} us x resources "
           f"(R^2 {fit['r_squared']})")
-    print("\nTargets")
-    for target in checked:
-        print(f"  {'PASS' if target['passed'] else 'FAIL'}  {target['target']}: {target['measured']}")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=7, help="paired runs per tool and size (default 7)")
-    parser.add_argument("--output", type=Path, default=Path(__file__).with_name("results.json"))
+    parser.add_argument("--instructions", action="store_true",
+                        help=f"count instructions under valgrind at {INSTRUCTIONS_SERVICES} services instead of "
+                             "timing every size (about 20 minutes on 2 cores)")
+    parser.add_argument("--output", type=Path, help="results file (default benchmarks/results.json, "
+                                                    "or benchmarks/instructions.json with --instructions)")
     parser.add_argument("--engine-worker", nargs=3, metavar=("YAML", "JSON", "RUNS"), help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.engine_worker:
         yaml_path, json_path, runs = arguments.engine_worker
         engine_worker(yaml_path, json_path, int(runs))
         return 0
+    output = arguments.output or Path(__file__).with_name(
+        "instructions.json" if arguments.instructions else "results.json")
 
     started, load_before = time.monotonic(), os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="hoplint-bench-") as temporary:
         work = Path(temporary)
-        templates = {n: stacks.write_cloudformation(work / "cloudformation", n) for n in ENGINE_SIZES}
-        judged_counts = {n: judged(templates[n][0]) for n in ENGINE_SIZES}
-        pack_results = {n: sum(counts.values()) for n, counts in judged_counts.items()}
-        passed_types: dict = {}
-        for rule_id, kind in judged_counts[max(ENGINE_SIZES)]:
-            passed_types.setdefault(rule_id, set()).add(kind)
-        no_op_pack = write_no_op_pack(work / "no_op_checks", passed_types)
-        compile_bytecode((REPO_ROOT / "policies", CHECKOV_CHECKS, CFN_LINT_RULES, no_op_pack))
-        comparisons = []
-        for n in CLOUDFORMATION_SIZES:
-            resources = stacks.cloudformation_resource_count(n)
-            comparisons.append(Comparison("checkov", "cloudformation", n, resources, templates[n][0],
-                                          pack_results[n], CHECKOV_MAX_OVERHEAD, no_op_pack))
-            comparisons.append(Comparison("cfn-lint", "cloudformation", n, resources, templates[n][0], 0,
-                                          CFN_LINT_MAX_OVERHEAD))
-        for n in TERRAFORM_SIZES:
-            # The Terraform twin has the same services and hops as the CloudFormation template.
-            comparisons.append(Comparison("checkov", "terraform", n, stacks.terraform_resource_count(n),
-                                          stacks.write_terraform(work / "terraform", n), pack_results[n],
-                                          CHECKOV_MAX_OVERHEAD, no_op_pack))
-        print(f"stacks in {work}: CloudFormation " + ", ".join(
-            f"{n} services = {stacks.cloudformation_resource_count(n)} resources" for n in CLOUDFORMATION_SIZES)
-            + "; Terraform " + ", ".join(
-            f"{n} = {stacks.terraform_resource_count(n)}" for n in TERRAFORM_SIZES), flush=True)
+        templates, comparisons = prepare(work)
+        if arguments.instructions:
+            rows = instruction_rows(comparisons, work)
+        else:
+            measure_seconds(comparisons, arguments.runs, work)
+            engine_rows = []
+            for n in ENGINE_SIZES:
+                engine_rows.append(measure_engine(n, *templates[n], work))
+                print(f"engine alone, {n} services: {engine_rows[-1]['engine_yaml_s'] * 1e3:.1f} ms", flush=True)
 
-        total = arguments.runs * sum(len(comparison.variants) for comparison in comparisons)
-        done = 0
-        for round_number in range(arguments.runs):
-            for comparison in comparisons:
-                # Rotate which variant goes first, so none always runs on a warmer (or busier) machine.
-                shift = round_number % len(comparison.variants)
-                for variant in comparison.variants[shift:] + comparison.variants[:shift]:
-                    run = comparison.measure(variant, work)
-                    done += 1
-                    print(f"[{done:3}/{total}] round {round_number + 1}: {comparison.label:37} "
-                          f"{variant:>7} pack {run.seconds:7.2f} s {run.max_rss_mb:6.0f} MB", flush=True)
-
-        engine_rows = []
-        for n in ENGINE_SIZES:
-            engine_rows.append(measure_engine(n, *templates[n], work))
-            print(f"engine alone, {n} services: {engine_rows[-1]['engine_yaml_s'] * 1e3:.1f} ms", flush=True)
-
-    fit = linear_fit(engine_rows)
-    checked = targets(comparisons, engine_rows)
-    print_tables(comparisons, engine_rows, fit, checked)
     results = {
-        "command": "make bench",
+        "command": "python benchmarks/bench.py --instructions" if arguments.instructions else "make bench",
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "minutes": round((time.monotonic() - started) / 60, 1),
         "machine": machine(),
@@ -517,15 +540,70 @@ def main() -> int:
                        "BC_SKIP_MAPPING=TRUE",
             "cfn-lint": "[--append-rules custom_checks/cfn_lint] -- FILE",
         },
-        "overhead": [comparison.summary() for comparison in comparisons],
-        "engine": engine_rows,
-        "engine_fit": fit,
-        "targets": checked,
     }
-    arguments.output.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"\nwritten to {arguments.output} in {results['minutes']} minutes")
+    if arguments.instructions:
+        print_instruction_rows(rows)
+        checked = [{"target": f"{row['tool']} {row['framework']}, {row['services']} services: pack adds at most "
+                              f"{row['max_overhead']:.0%} instructions",
+                    "measured": f"{row['overhead']:+.1%}", "passed": row["overhead"] <= row["max_overhead"]}
+                   for row in rows]
+        results.update(instructions=rows, targets=checked)
+    else:
+        fit = linear_fit(engine_rows)
+        checked = targets(comparisons, engine_rows)
+        print_tables(comparisons, engine_rows, fit)
+        results.update(overhead=[comparison.summary() for comparison in comparisons], engine=engine_rows,
+                       engine_fit=fit, targets=checked)
+    print("\nTargets")
+    for target in checked:
+        print(f"  {'PASS' if target['passed'] else 'FAIL'}  {target['target']}: {target['measured']}")
+    output.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\nwritten to {output} in {results['minutes']} minutes")
     return 0 if all(target["passed"] for target in checked) else 1
 
+
+def prepare(work: Path) -> tuple:
+    """(CloudFormation templates by size, every Comparison), the stacks written under `work`."""
+    templates = {n: stacks.write_cloudformation(work / "cloudformation", n) for n in ENGINE_SIZES}
+    judged_counts = {n: judged(templates[n][0]) for n in ENGINE_SIZES}
+    pack_results = {n: sum(counts.values()) for n, counts in judged_counts.items()}
+    passed_types: dict = {}
+    for rule_id, kind in judged_counts[max(ENGINE_SIZES)]:
+        passed_types.setdefault(rule_id, set()).add(kind)
+    no_op_pack = write_no_op_pack(work / "no_op_checks", passed_types)
+    compile_bytecode((REPO_ROOT / "policies", CHECKOV_CHECKS, CFN_LINT_RULES, no_op_pack))
+    comparisons = []
+    for n in CLOUDFORMATION_SIZES:
+        resources = stacks.cloudformation_resource_count(n)
+        comparisons.append(Comparison("checkov", "cloudformation", n, resources, templates[n][0],
+                                      pack_results[n], CHECKOV_MAX_OVERHEAD, no_op_pack))
+        comparisons.append(Comparison("cfn-lint", "cloudformation", n, resources, templates[n][0], 0,
+                                      CFN_LINT_MAX_OVERHEAD))
+    for n in TERRAFORM_SIZES:
+        # The Terraform twin has the same services and hops as the CloudFormation template.
+        comparisons.append(Comparison("checkov", "terraform", n, stacks.terraform_resource_count(n),
+                                      stacks.write_terraform(work / "terraform", n), pack_results[n],
+                                      CHECKOV_MAX_OVERHEAD, no_op_pack))
+    print(f"stacks in {work}: CloudFormation " + ", ".join(
+        f"{n} services = {stacks.cloudformation_resource_count(n)} resources" for n in CLOUDFORMATION_SIZES)
+        + "; Terraform " + ", ".join(
+        f"{n} = {stacks.terraform_resource_count(n)}" for n in TERRAFORM_SIZES), flush=True)
+    return templates, comparisons
+
+
+def measure_seconds(comparisons: list, runs: int, cwd: Path) -> None:
+    """`runs` rounds; in each, every comparison's variants back to back, in an order that rotates."""
+    total = runs * sum(len(comparison.variants) for comparison in comparisons)
+    done = 0
+    for round_number in range(runs):
+        for comparison in comparisons:
+            # Rotate which variant goes first, so none always runs on a warmer (or busier) machine.
+            shift = round_number % len(comparison.variants)
+            for variant in comparison.variants[shift:] + comparison.variants[:shift]:
+                run = comparison.measure(variant, cwd)
+                done += 1
+                print(f"[{done:3}/{total}] round {round_number + 1}: {comparison.label:37} "
+                      f"{variant:>7} pack {run.seconds:7.2f} s {run.max_rss_mb:6.0f} MB", flush=True)
 
 if __name__ == "__main__":
     sys.exit(main())
