@@ -81,20 +81,36 @@ class Measured:
     stderr: str
 
 
+# Starts the measured command and reports its wall time, peak resident set and exit code. Linux counts the
+# memory of the process that starts a program in the program's peak resident set (fork copies it, exec
+# records it), and this script holds checkov's modules and the engine's results by then: every tool it
+# started itself would report at least this script's size. Started through this small interpreter
+# instead (`python -S`, no site-packages), a tool reports its own peak.
+PEAK_RSS_STARTER = """import os, subprocess, sys, time
+start = time.perf_counter()
+process = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(process.pid, 0)
+with open(sys.argv[1], "w") as result:
+    result.write(f"{time.perf_counter() - start} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)}")
+"""
+
+
 def run_measured(command: list, cwd: Path, environment: dict | None = None) -> Measured:
     """Run `command` to completion: wall time, and the peak resident set of its process tree (os.wait4)."""
     env = dict(os.environ, CKV_SKIP_PACKAGE_UPDATE_CHECK="true", BC_SKIP_MAPPING="TRUE", **(environment or {}))
     env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(REPO_ROOT), env.get("PYTHONPATH"))))
-    with tempfile.TemporaryFile("w+") as stdout, tempfile.TemporaryFile("w+") as stderr:
-        start = time.perf_counter()
-        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=stdout, stderr=stderr, text=True)
-        _, status, usage = os.wait4(process.pid, 0)
-        seconds = time.perf_counter() - start
-        process.returncode = os.waitstatus_to_exitcode(status)
+    with tempfile.TemporaryFile("w+") as stdout, tempfile.TemporaryFile("w+") as stderr, \
+            tempfile.NamedTemporaryFile("r") as result:
+        subprocess.run([sys.executable, "-S", "-c", PEAK_RSS_STARTER, result.name, *command], cwd=cwd, env=env,
+                       stdout=stdout, stderr=stderr)
         stdout.seek(0)
         stderr.seek(0)
+        measured = result.read().split()
+        if not measured:  # the command could not start
+            raise SystemExit(f"cannot run {command[0]}:\n{stderr.read()[-2000:]}")
+        seconds, max_rss_kib, returncode = measured
         # ru_maxrss is in KiB on Linux: the largest process of the tree (checkov forks its parsers).
-        return Measured(seconds, usage.ru_maxrss / 1024, process.returncode, stdout.read(), stderr.read())
+        return Measured(float(seconds), int(max_rss_kib) / 1024, int(returncode), stdout.read(), stderr.read())
 
 
 # -- with against without -----------------------------------------------------------------------------------
