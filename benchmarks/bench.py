@@ -275,8 +275,8 @@ class Comparison:
             "overhead": overhead("with"),
             # The middle half of the paired ratios: how much the machine's speed moved the runs.
             "overhead_interquartile": [round(q, 4) for q in interquartile(ratios("with"))],
-            "without_max_rss_mb": round(statistics.median(run.max_rss_mb for run in self.runs["without"]), 1),
-            "with_max_rss_mb": round(statistics.median(run.max_rss_mb for run in self.runs["with"]), 1),
+            **{f"{variant.replace('-', '_')}_max_rss_mb": round(statistics.median(run.max_rss_mb for run in runs), 1)
+               for variant, runs in self.runs.items()},
         }
         if "no-op" in seconds:
             summary["no_op_s"] = round(statistics.median(seconds["no-op"]), 3)
@@ -488,15 +488,17 @@ def print_tables(comparisons: list, engine_rows: list, fit: dict) -> None:
           " middle half of those ratios; no-op = the control pack, checkov's own cost for the pack's results;"
           " own = with / no-op, hoplint's share)")
     print(f"{'tool':9}{'framework':15}{'services':>9}{'resources':>10}{'without':>10}{'with':>10}{'overhead':>10}"
-          f"{'middle half':>17}{'no-op':>8}{'own':>8}{'max RSS without / with':>25}")
+          f"{'middle half':>17}{'no-op':>8}{'own':>8}{'max RSS without / no-op / with':>33}")
     for comparison in comparisons:
         s = comparison.summary()
         no_op = f"{s['no_op_overhead']:+.1%}" if "no_op_overhead" in s else "-"
         own = f"{s['own_overhead']:+.1%}" if "own_overhead" in s else "-"
         low, high = s["overhead_interquartile"]
+        rss = " / ".join(f"{s[f'{variant}_max_rss_mb']:.0f}" for variant in ("without", "no_op", "with")
+                         if f"{variant}_max_rss_mb" in s)
         print(f"{s['tool']:9}{s['framework']:15}{s['services']:>9}{s['resources']:>10}{s['without_s']:>9.2f}s"
               f"{s['with_s']:>9.2f}s{s['overhead']:>+10.1%}{f'{low:+.1%} .. {high:+.1%}':>17}{no_op:>8}{own:>8}"
-              f"{s['without_max_rss_mb']:>14.0f} / {s['with_max_rss_mb']:.0f} MB")
+              f"{rss:>30} MB")
     print(f"\nEngine alone (median of {ENGINE_RUNS} runs in one process; peak = tracemalloc)")
     print(f"{'services':>8}{'resources':>10}{'json.loads':>11}{'yaml C':>9}{'yaml Py':>9}{'engine':>9}"
           f"{'engine':>9}{'engine /':>10}{'engine':>11}{'peak MB':>17}")
