@@ -236,7 +236,7 @@ def _listener_node(hop: ServiceHop, balancer: Any, listener: Listener | None, fi
                  "load_balancer": balancer.id}
         return Node(LISTENER, f"listener:{listener.id}", label, facts, Check(LISTENER, findings))
     if isinstance(balancer, Unknown):
-        label, key = f"{balancer.reason} (not in the template)", f"listener:?{balancer.reason}"
+        label, key = f"{balancer.reason} (not in the {hop.words.document})", f"listener:?{balancer.reason}"
     elif hop.target_group is not None:
         label, key = f"no listener forwards to {hop.target_group.id}", f"listener:none:{hop.target_group.id}"
     else:
@@ -248,12 +248,12 @@ def _target_group_node(hop: ServiceHop, findings: tuple) -> Node:
     group = hop.target_group
     if group is None:
         value = hop.entry.target_group.value
-        reason = value.reason if isinstance(value, Unknown) else f"{value} is not in the template"
+        reason = value.reason if isinstance(value, Unknown) else f"{value} is not in the {hop.words.document}"
         return Node(TARGET_GROUP, f"target_group:?{hop.service.id}:{hop.key}", f"target group ({reason})",
                     {"id": None}, Check(TARGET_GROUP, findings))
     target_type = group.target_type.value
     label = (f"target group {group.id} {_shown(group.protocol.value)}:{_shown(group.port.value)} "
-             f"({_shown(target_type) if target_type is not None else 'instance: no TargetType'})")
+             f"({_shown(target_type) if target_type is not None else f'instance: no {hop.words.target_type}'})")
     health_port = group.health_check_port.value
     if health_port not in (None, "traffic-port"):
         label += f", health check :{_shown(health_port)}"

@@ -313,6 +313,38 @@ class NetworkAcl:
         return orders[egress][1:]
 
 
+@dataclass(frozen=True)
+class Vocabulary:
+    """The names messages give what they talk about, spelled as the user's own files spell them: a Terraform
+    user looks for `container_port` and `security_groups`, not `ContainerPort` and `SecurityGroups`."""
+
+    document: str  # what holds the resources
+    load_balancers: str  # the service's load balancer entries
+    container_name: str  # an entry's container
+    container_port: str  # an entry's container port
+    mapped_container_port: str  # a port mapping's container port
+    host_port: str  # a port mapping's host port
+    security_groups: str  # of an ALB or of a service's tasks
+    target_type: str
+    protocol: str  # a target group's protocol
+    port: str  # a target group's port
+    health_check_protocol: str
+    health_check_port: str
+    network_mode: str
+
+
+CLOUDFORMATION_WORDS = Vocabulary(
+    document="template", load_balancers="LoadBalancers", container_name="ContainerName",
+    container_port="ContainerPort", mapped_container_port="ContainerPort", host_port="HostPort",
+    security_groups="SecurityGroups", target_type="TargetType", protocol="Protocol", port="Port",
+    health_check_protocol="HealthCheckProtocol", health_check_port="HealthCheckPort", network_mode="NetworkMode")
+TERRAFORM_WORDS = Vocabulary(
+    document="configuration", load_balancers="load_balancer", container_name="container_name",
+    container_port="container_port", mapped_container_port="containerPort", host_port="hostPort",
+    security_groups="security_groups", target_type="target_type", protocol="protocol", port="port",
+    health_check_protocol="health_check.protocol", health_check_port="health_check.port", network_mode="network_mode")
+
+
 @dataclass
 class Topology:
     """One deployment of one template: what exists and how it is wired."""
@@ -329,6 +361,7 @@ class Topology:
     prefix_lists: dict = field(default_factory=dict)  # id -> PrefixList
     subnets: dict = field(default_factory=dict)  # id -> Subnet, for every subnet a load balancer or service names
     network_acls: dict = field(default_factory=dict)  # id -> NetworkAcl
+    words: Vocabulary = CLOUDFORMATION_WORDS
 
     def test_only_listeners(self) -> set:
         """Listeners only testers use during blue/green deployments: HOP402 judges them, not HOP101."""

@@ -362,6 +362,30 @@ def test_an_auto_scaling_group_naming_no_launch_template_or_configuration_is_unk
                                 "configuration")
 
 
+def test_a_reference_left_null_is_unknown_and_says_nothing_is_named():
+    stack = web_stack()
+    stack[4]["attributes"]["load_balancer_arn"] = None
+    listener = build_topology(stack).listeners["aws_lb_listener.http"]
+    assert listener.load_balancer == Unknown("no load balancer named")
+
+
+@pytest.mark.parametrize("fixture, rule_id, message", [
+    ("bad/HOP206-target-group-port-differs", "HOP206",
+     "target group aws_lb_target_group.app of service aws_ecs_service.app (load_balancer[0] -> "
+     "aws_lb_target_group.app): port is 80, but the service registers targets on container_port 8080"),
+    ("bad/HOP207-host-port-differs", "HOP207",
+     "task definition aws_ecs_task_definition.app (awsvpc), container app: hostPort 80 differs from containerPort "
+     "8080; under awsvpc the host port is the container port"),
+    ("bad/HOP305-service-without-security-groups", "HOP305",
+     "service aws_ecs_service.app (awsvpc) names no security_groups, so its tasks get the VPC default security group"),
+    ("bad/HOP305-service-without-security-groups", "HOP306",
+     "service aws_ecs_service.app (load_balancer[0] -> aws_lb_target_group.app): the service uses the VPC default "
+     "security group, whose rules are not in the configuration"),
+])
+def test_messages_name_arguments_as_terraform_spells_them(fixture, rule_id, message):
+    assert message in [f.message for f in analyze_fixture(fixture).for_rule(rule_id)]
+
+
 def test_findings_carry_the_attribute_path_inside_the_resource_to_fix():
     app_sg = {"ingress": [{"from_port": 22, "to_port": 22, "protocol": "tcp", "cidr_blocks": ["10.0.0.0/8"]},
                           {"from_port": 80, "to_port": 80, "protocol": "tcp",

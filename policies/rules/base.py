@@ -6,7 +6,18 @@ from dataclasses import dataclass, replace
 from typing import Any, Iterator
 
 from policies.findings import Verdict
-from policies.topology import BlueGreen, Container, LoadBalancer, LoadBalancerEntry, Service, TargetGroup, TaskDefinition, Topology
+from policies.topology import (
+    CLOUDFORMATION_WORDS,
+    BlueGreen,
+    Container,
+    LoadBalancer,
+    LoadBalancerEntry,
+    Service,
+    TargetGroup,
+    TaskDefinition,
+    Topology,
+    Vocabulary,
+)
 from policies.values import Unknown, same_value
 
 APPLICATION = "application"
@@ -47,10 +58,11 @@ class ServiceHop:
     task_definition: TaskDefinition | None  # None when it is not in the template
     load_balancers: list  # LoadBalancer, or Unknown for one that cannot be followed
     blue_green: BlueGreen | None = None  # set on the hop to the alternate target group of a blue/green pair
+    words: Vocabulary = CLOUDFORMATION_WORDS  # the topology's
 
     @property
     def key(self) -> str:
-        return f"LoadBalancers[{self.entry.index}]" + (" alternate" if self.blue_green else "")
+        return f"{self.words.load_balancers}[{self.entry.index}]" + (" alternate" if self.blue_green else "")
 
     @property
     def target_port(self) -> Any:
@@ -95,6 +107,7 @@ def service_hops(topology: Topology) -> Iterator[ServiceHop]:
                 group,
                 task_definition,
                 load_balancers_forwarding_to(topology, group_id) if group else [],
+                words=topology.words,
             )
             yield from _alternate_hops(topology, service, entry, task_definition)
 
@@ -110,7 +123,7 @@ def _alternate_hops(topology: Topology, service: Service, entry: LoadBalancerEnt
         group = topology.target_groups.get(alternate) if isinstance(alternate, str) else None
         if group is not None:
             yield ServiceHop(service, entry, group, task_definition, load_balancers_forwarding_to(topology, alternate),
-                             pair)
+                             pair, topology.words)
 
 
 def load_balancers_forwarding_to(topology: Topology, target_group: str) -> list:

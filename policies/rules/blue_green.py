@@ -14,14 +14,9 @@ from policies.rules.listeners import application_balancer
 from policies.topology import LoadBalancer, Peer, Topology
 from policies.values import Unknown, same_value
 
-# What ECS and CodeDeploy assume both target groups of a pair share, as (attribute, how a message names it).
-_TWIN_SETTINGS = (
-    ("protocol", "Protocol"),
-    ("port", "Port"),
-    ("target_type", "TargetType"),
-    ("health_check_protocol", "HealthCheckProtocol"),
-    ("health_check_port", "HealthCheckPort"),
-)
+# What ECS and CodeDeploy assume both target groups of a pair share: attributes of TargetGroup, which
+# messages name as the topology's Vocabulary does.
+_TWIN_SETTINGS = ("protocol", "port", "target_type", "health_check_protocol", "health_check_port")
 
 
 def hop401_alternate_target_group_matches_primary(topology: Topology) -> Iterator[Result]:
@@ -34,8 +29,9 @@ def hop401_alternate_target_group_matches_primary(topology: Topology) -> Iterato
             continue
         where = f"alternate target group {alternate.id} of {hop.describe()}"
         differences, doubts = [], []
-        for attribute, name in _TWIN_SETTINGS:
+        for attribute in _TWIN_SETTINGS:
             ours, theirs = getattr(alternate, attribute), getattr(primary, attribute)
+            name = getattr(hop.words, attribute)
             if same_value(ours.value, theirs.value):
                 continue
             if isinstance(ours.value, Unknown) or isinstance(theirs.value, Unknown):
@@ -92,8 +88,9 @@ def hop402_test_listener_port_open(topology: Topology) -> Iterator[Result]:
         where = f"test listener {listener.id} (ALB {balancer.id}, port {port})"
         if balancer.security_groups is None:
             yield Result("HOP402", Verdict.UNKNOWN, listener.id,
-                         f"{where}: the load balancer has no SecurityGroups; the VPC default security group's "
-                         f"ingress is not in the template", balancer.settings_path or balancer.path + ("Properties",))
+                         f"{where}: the load balancer has no {topology.words.security_groups}; the VPC default "
+                         f"security group's ingress is not in the {topology.words.document}",
+                         balancer.settings_path or balancer.path + ("Properties",))
             continue
         gate = evaluate_gate(topology, balancer.security_groups, "ingress", port, _any_tester)
         groups = balancer.security_groups.label

@@ -78,15 +78,18 @@ def hop501_instance_targets_for_host_networking(topology: Topology) -> Iterator[
         target_type = group.target_type.value
         where = f"target group {group.id} of {hop.describe()}"
         if isinstance(target_type, Unknown):
-            yield Result("HOP501", Verdict.UNKNOWN, group.id, f"{where}: TargetType is unknown ({target_type.reason})",
+            yield Result("HOP501", Verdict.UNKNOWN, group.id, f"{where}: {hop.words.target_type} is unknown "
+                         f"({target_type.reason})",
                          group.target_type.path, hop.service.id, (target_type,))
         elif target_type == "instance":
             yield Result("HOP501", Verdict.PASSED, group.id,
-                         f"{where}: TargetType instance for {mode} mode task definition {definition.id}",
+                         f"{where}: {hop.words.target_type} instance for {mode} mode task definition "
+                         f"{definition.id}",
                          group.target_type.path, hop.service.id)
         else:
             yield Result("HOP501", Verdict.FAILED, group.id,
-                         f"{where}: TargetType is {target_type}, but task definition {definition.id} uses {mode} "
+                         f"{where}: {hop.words.target_type} is {target_type}, but task definition {definition.id} "
+                         f"uses {mode} "
                          f"network mode, whose tasks can only be registered as instance targets",
                          group.target_type.path, hop.service.id)
 
@@ -106,11 +109,13 @@ def hop502_dynamic_host_port_health_check(topology: Topology) -> Iterator[Result
         elif isinstance(health, Unknown) or isinstance(port, Unknown):
             unknown = health if isinstance(health, Unknown) else port
             yield Result("HOP502", Verdict.UNKNOWN, group.id,
-                         f"{where}: cannot tell whether HealthCheckPort {health} reaches the tasks: {unknown.reason}",
+                         f"{where}: cannot tell whether {hop.words.health_check_port} {health} reaches the tasks: "
+                         f"{unknown.reason}",
                          path, hop.service.id, (unknown,))
         else:
             yield Result("HOP502", Verdict.FAILED, group.id,
-                         f"{where}: HealthCheckPort is {health}, but container port {hop.target_port} is mapped to a "
+                         f"{where}: {hop.words.health_check_port} is {health}, but container port {hop.target_port} "
+                         f"is mapped to a "
                          f"dynamic host port ({DYNAMIC_HOST_PORTS}), different on every task: use traffic-port",
                          path, hop.service.id)
 
@@ -155,7 +160,7 @@ def hop503_instance_ingress_host_port(topology: Topology) -> Iterator[Result]:
             return Result("HOP503", Verdict.UNKNOWN, hop.service.id,
                           f"{hop.describe()}: the launch template of Auto Scaling group {instances.auto_scaling_group} "
                           f"names no security groups; the ingress of the VPC default security group is not in the "
-                          f"template", instances.path, key)
+                          f"{hop.words.document}", instances.path, key)
         alb_groups = balancer.security_groups
         source = f"ALB {balancer.id} SG {alb_groups.label}" if alb_groups else f"ALB {balancer.id}"
         gate = evaluate_gate(topology, groups, "ingress", port,
@@ -171,8 +176,9 @@ def hop504_alb_egress_host_port(topology: Topology) -> Iterator[Result]:
               key: str) -> Result:
         if balancer.security_groups is None:
             return Result("HOP504", Verdict.UNKNOWN, hop.service.id,
-                          f"{hop.describe()}: ALB {balancer.id} has no SecurityGroups; the egress of the VPC "
-                          f"default security group is not in the template", balancer.path + ("Properties",), key)
+                          f"{hop.describe()}: ALB {balancer.id} has no {hop.words.security_groups}; the egress of "
+                          f"the VPC default security group is not in the {hop.words.document}",
+                          balancer.path + ("Properties",), key)
         groups = instances.security_groups
         towards = (f"container instance SG {groups.label}" if groups
                    else f"the instances of {instances.auto_scaling_group} (VPC default SG)")

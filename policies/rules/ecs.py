@@ -6,7 +6,7 @@ from typing import Iterator
 
 from policies.findings import Verdict
 from policies.rules.base import Result, is_fargate_service, network_mode, requires_fargate, service_hops, unknowns_in
-from policies.topology import Topology
+from policies.topology import TaskDefinition, Topology
 from policies.values import Unknown, is_malformed, same_value
 
 
@@ -71,7 +71,8 @@ def hop204_container_name_exists(topology: Topology) -> Iterator[Result]:
                          f"unknown; none is named {name.value}", name.path, hop.key, unknowns_in(names))
         else:
             yield Result("HOP204", Verdict.FAILED, hop.service.id,
-                         f"{hop.describe()}: ContainerName {name.value} names no container of task definition "
+                         f"{hop.describe()}: {hop.words.container_name} {name.value} names no container of task "
+                         f"definition "
                          f"{definition.id} (it has {', '.join(map(str, names)) or 'none'})", name.path, hop.key)
 
 
@@ -90,12 +91,14 @@ def hop205_container_port_mapped(topology: Topology) -> Iterator[Result]:
         ):
             protocols = [m.protocol.value for m in container.port_mappings]
             yield Result("HOP205", Verdict.UNKNOWN, hop.service.id,
-                         f"{where}: cannot tell whether ContainerPort {port.value} is a tcp port mapping",
+                         f"{where}: cannot tell whether {hop.words.container_port} {port.value} is a tcp port "
+                         f"mapping",
                          port.path, hop.key, unknowns_in(port.value, mapped, protocols))
         else:
             listing = ", ".join(f"{m.protocol.value}/{m.container_port.value}" for m in container.port_mappings)
             yield Result("HOP205", Verdict.FAILED, hop.service.id,
-                         f"{where} does not map ContainerPort tcp/{port.value} (it maps {listing or 'nothing'})",
+                         f"{where} does not map {hop.words.container_port} tcp/{port.value} (it maps "
+                         f"{listing or 'nothing'})",
                          port.path, hop.key)
 
 
@@ -106,19 +109,22 @@ def hop207_awsvpc_host_ports(topology: Topology) -> Iterator[Result]:
         for container in definition.containers:
             for index, mapping in enumerate(container.port_mappings):
                 host, port = mapping.host_port.value, mapping.container_port.value
-                hop = f"{container.name.value}:{index}"
+                hop, words = f"{container.name.value}:{index}", topology.words
                 where = f"task definition {definition.id} (awsvpc), container {container.name.value}"
                 if same_value(host, port) or host is None and not is_malformed(port):
                     yield Result("HOP207", Verdict.PASSED, definition.id,
-                                 f"{where}: port {port} has no differing HostPort", mapping.host_port.path, hop)
+                                 f"{where}: port {port} has no differing {words.host_port}", mapping.host_port.path,
+                                 hop)
                 elif isinstance(host, Unknown) or isinstance(port, Unknown):
                     yield Result("HOP207", Verdict.UNKNOWN, definition.id,
-                                 f"{where}: cannot compare HostPort {host} with ContainerPort {port}",
+                                 f"{where}: cannot compare {words.host_port} {host} with "
+                                 f"{words.mapped_container_port} {port}",
                                  mapping.host_port.path, hop, unknowns_in(host, port))
                 else:
                     yield Result("HOP207", Verdict.FAILED, definition.id,
-                                 f"{where}: HostPort {host} differs from ContainerPort {port}; under awsvpc the "
-                                 f"host port is the container port", mapping.host_port.path, hop)
+                                 f"{where}: {words.host_port} {host} differs from {words.mapped_container_port} "
+                                 f"{port}; under awsvpc the host port is the container port", mapping.host_port.path,
+                                 hop)
 
 
 def hop208_fargate_uses_awsvpc(topology: Topology) -> Iterator[Result]:
@@ -129,7 +135,8 @@ def hop208_fargate_uses_awsvpc(topology: Topology) -> Iterator[Result]:
                          f"task definition {definition.id}: cannot tell whether it requires FARGATE "
                          f"({compatibilities.value.reason})", compatibilities.path, unknowns=(compatibilities.value,))
         elif requires_fargate(definition):
-            yield _awsvpc_result(definition, definition.id, f"task definition {definition.id} requires FARGATE")
+            yield _awsvpc_result(topology, definition, definition.id,
+                                 f"task definition {definition.id} requires FARGATE")
     for service in topology.services.values():
         definition = topology.task_definitions.get(service.task_definition) if isinstance(
             service.task_definition, str) else None
@@ -137,18 +144,18 @@ def hop208_fargate_uses_awsvpc(topology: Topology) -> Iterator[Result]:
         if definition is None or requires_fargate(definition) or is_malformed(
                 definition.requires_compatibilities.value) or not is_fargate_service(service):
             continue
-        yield _awsvpc_result(definition, service.id,
+        yield _awsvpc_result(topology, definition, service.id,
                              f"service {service.id} runs task definition {definition.id} on Fargate")
 
 
-def _awsvpc_result(definition, subject: str, why: str) -> Result:
-    mode = network_mode(definition)
+def _awsvpc_result(topology: Topology, definition: TaskDefinition, subject: str, why: str) -> Result:
+    mode, words = network_mode(definition), topology.words
     path = definition.network_mode.path
     if isinstance(mode, Unknown):
-        return Result("HOP208", Verdict.UNKNOWN, subject, f"{why}; its NetworkMode is unknown ({mode.reason})", path,
-                      unknowns=(mode,))
+        return Result("HOP208", Verdict.UNKNOWN, subject, f"{why}; its {words.network_mode} is unknown ({mode.reason})",
+                      path, unknowns=(mode,))
     if mode == "awsvpc":
-        return Result("HOP208", Verdict.PASSED, subject, f"{why} and uses NetworkMode awsvpc", path)
-    shown = mode if definition.network_mode.value is not None else "bridge (NetworkMode is not set)"
+        return Result("HOP208", Verdict.PASSED, subject, f"{why} and uses {words.network_mode} awsvpc", path)
+    shown = mode if definition.network_mode.value is not None else f"bridge ({words.network_mode} is not set)"
     return Result("HOP208", Verdict.FAILED, subject,
                   f"{why}, but its network mode is {shown}; Fargate supports only awsvpc", path)

@@ -138,7 +138,7 @@ def evaluate_gate(topology: Topology, groups: SgSet, direction: str, port: Any, 
     for group_id in groups.known:
         group = topology.security_groups.get(group_id)
         if group is None:
-            gate.doubts.append(f"the rules of security group {group_id} are not in the template")
+            gate.doubts.append(f"the rules of security group {group_id} are not in the {topology.words.document}")
             continue
         gate.judged.append(group)
         for rule in _rules_that_may_admit(group, direction, port):

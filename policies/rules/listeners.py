@@ -93,9 +93,9 @@ def hop101_listener_port_open_to_clients(topology: Topology) -> Iterator[Result]
             continue
         if balancer.security_groups is None:
             yield Result("HOP101", Verdict.FAILED, listener.id,
-                         f"{_described(listener, balancer, port)}: the load balancer has no SecurityGroups, so it "
-                         f"gets the VPC default security group, which admits only its own members, not clients on "
-                         f"tcp/{port}",
+                         f"{_described(listener, balancer, port)}: the load balancer has no "
+                         f"{topology.words.security_groups}, so it gets the VPC default security group, which "
+                         f"admits only its own members, not clients on tcp/{port}",
                          balancer.settings_path or balancer.path + ("Properties",))
             continue
         yield _client_gate_result("HOP101", topology, listener, balancer, port, _client_test(balancer), "clients",

@@ -130,7 +130,8 @@ def _judge(topology: Topology, check: _Check) -> tuple:
     ports = check.ports if isinstance(check.ports, Unknown) else f"{check.ports}"
     label = f"tcp/{ports} ({check.kind}) {'out to' if check.egress else 'in from'} {peer}"
     if isinstance(acl_id, Unknown) or acl_id not in topology.network_acls:
-        why = acl_id if isinstance(acl_id, Unknown) else Unknown(f"network ACL {acl_id} is not in the template")
+        why = acl_id if isinstance(acl_id, Unknown) else Unknown(
+            f"network ACL {acl_id} is not in the {topology.words.document}")
         message = f"cannot tell which network ACL subnet {subnet.id} uses ({why.reason}), so whether it allows {label}"
         return Verdict.UNKNOWN, message, why.path or subnet.path, (why,)
     acl = topology.network_acls[acl_id]
@@ -204,7 +205,7 @@ def _client_networks(topology: Topology, balancer: LoadBalancer, port: Any) -> t
     for group_id in groups.known:
         group = topology.security_groups.get(group_id)
         if group is None:
-            unknown.append(Unknown(f"the rules of security group {group_id} are not in the template"))
+            unknown.append(Unknown(f"the rules of security group {group_id} are not in the {topology.words.document}"))
             continue
         for rule in group.ingress:
             admits, peer = port_matches(rule, port), rule.peer

@@ -84,8 +84,9 @@ def _egress_results(rule_id: str, topology: Topology, health_check_only: bool) -
         service_groups = hop.service.security_groups
         if balancer.security_groups is None:
             return Result(rule_id, Verdict.UNKNOWN, hop.service.id,
-                          f"{hop.describe()}: ALB {balancer.id} has no SecurityGroups; the egress of the VPC "
-                          f"default security group is not in the template", balancer.path + ("Properties",), key)
+                          f"{hop.describe()}: ALB {balancer.id} has no {hop.words.security_groups}; the egress of "
+                          f"the VPC default security group is not in the {hop.words.document}",
+                          balancer.path + ("Properties",), key)
         towards = f"task SG {service_groups.label}" if service_groups else "the tasks (VPC default SG)"
         peer_test = group_or_cidr_test(service_groups, hop.service.addresses)
         gate = evaluate_gate(topology, balancer.security_groups, "egress", port, peer_test)
@@ -101,8 +102,9 @@ def _ingress_results(rule_id: str, topology: Topology, health_check_only: bool) 
         service_groups = hop.service.security_groups
         if service_groups is None:
             return Result(rule_id, Verdict.UNKNOWN, hop.service.id,
-                          f"{hop.describe()}: the service names no SecurityGroups; the ingress of the VPC default "
-                          f"security group is not in the template", hop.service.network_configuration_path, key)
+                          f"{hop.describe()}: the service names no {hop.words.security_groups}; the ingress of the "
+                          f"VPC default security group is not in the {hop.words.document}",
+                          hop.service.network_configuration_path, key)
         alb_groups = balancer.security_groups
         source = f"ALB {balancer.id} SG {alb_groups.label}" if alb_groups else f"ALB {balancer.id}"
         peer_test = group_or_cidr_test(alb_groups, balancer.addresses)
@@ -162,15 +164,17 @@ def hop305_awsvpc_service_names_security_groups(topology: Topology) -> Iterator[
         groups = service.security_groups
         if groups is None or not (groups.known or groups.unknown):
             yield Result("HOP305", Verdict.FAILED, service.id,
-                         f"service {service.id} (awsvpc) names no SecurityGroups, so its tasks get the VPC default "
-                         f"security group", service.network_configuration_path)
+                         f"service {service.id} (awsvpc) names no {topology.words.security_groups}, so its tasks "
+                         f"get the VPC default security group", service.network_configuration_path)
         elif any(group.malformed for group in groups.unknown):
             yield Result("HOP305", Verdict.UNKNOWN, service.id,
-                         f"service {service.id} (awsvpc): cannot read its SecurityGroups: {groups.label}",
+                         f"service {service.id} (awsvpc): cannot read its {topology.words.security_groups}: "
+                         f"{groups.label}",
                          groups.path, unknowns=groups.unknown)
         else:
             yield Result("HOP305", Verdict.PASSED, service.id,
-                         f"service {service.id} (awsvpc) uses SecurityGroups {groups.label}", groups.path)
+                         f"service {service.id} (awsvpc) uses {topology.words.security_groups} {groups.label}",
+                         groups.path)
 
 
 def hop306_container_port_not_open_to_world(topology: Topology) -> Iterator[Result]:
@@ -184,7 +188,7 @@ def hop306_container_port_not_open_to_world(topology: Topology) -> Iterator[Resu
         if groups is None:
             yield Result("HOP306", Verdict.UNKNOWN, hop.service.id,
                          f"{hop.describe()}: the service uses the VPC default security group, whose rules are not "
-                         f"in the template", hop.service.network_configuration_path, hop.key)
+                         f"in the {hop.words.document}", hop.service.network_configuration_path, hop.key)
             continue
         gate = evaluate_gate(topology, groups, "ingress", port, is_everywhere)
         if gate.verdict is Verdict.PASSED:

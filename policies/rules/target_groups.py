@@ -25,12 +25,13 @@ def hop203_ip_targets_for_awsvpc(topology: Topology) -> Iterator[Result]:
             continue
         elif target_type == "ip":
             yield Result("HOP203", Verdict.PASSED, group.id,
-                         f"{where}: TargetType ip for awsvpc task definition {definition.id}",
+                         f"{where}: {hop.words.target_type} ip for awsvpc task definition {definition.id}",
                          group.target_type.path, hop.service.id)
         else:
             yield Result("HOP203", Verdict.FAILED, group.id,
-                         f"{where}: TargetType is {target_type}, but task definition {definition.id} uses awsvpc, "
-                         f"whose tasks can only be registered as ip targets", group.target_type.path, hop.service.id)
+                         f"{where}: {hop.words.target_type} is {target_type}, but task definition {definition.id} "
+                         f"uses awsvpc, whose tasks can only be registered as ip targets", group.target_type.path,
+                         hop.service.id)
 
 
 def hop206_target_port_matches_container(topology: Topology) -> Iterator[Result]:
@@ -39,14 +40,16 @@ def hop206_target_port_matches_container(topology: Topology) -> Iterator[Result]
         if group is None or group.port.value is None or container_port is None:
             continue
         port = group.port.value
-        where = f"target group {group.id} of {hop.describe()}"
+        where, words = f"target group {group.id} of {hop.describe()}", hop.words
         if isinstance(port, Unknown) or isinstance(container_port, Unknown):
-            verdict, message = Verdict.UNKNOWN, f"{where}: cannot compare Port {port} with ContainerPort {container_port}"
+            verdict, message = Verdict.UNKNOWN, (
+                f"{where}: cannot compare {words.port} {port} with {words.container_port} {container_port}")
         elif port == container_port:
-            verdict, message = Verdict.PASSED, f"{where}: Port {port} is the ContainerPort"
+            verdict, message = Verdict.PASSED, f"{where}: {words.port} {port} is the {words.container_port}"
         else:
             verdict, message = Verdict.FAILED, (
-                f"{where}: Port is {port}, but the service registers targets on ContainerPort {container_port}")
+                f"{where}: {words.port} is {port}, but the service registers targets on {words.container_port} "
+                f"{container_port}")
         yield Result("HOP206", verdict, group.id, message, group.port.path, hop.service.id,
                      unknowns_in(port, container_port))
 
@@ -91,13 +94,15 @@ def hop212_health_check_port_exposed(topology: Topology) -> Iterator[Result]:
         path = group.health_check_port.path
         if isinstance(definition.containers, Unknown) or isinstance(port, Unknown):
             reason = (port if isinstance(port, Unknown) else definition.containers).reason
-            yield Result("HOP212", Verdict.UNKNOWN, group.id, f"{where}: cannot check HealthCheckPort: {reason}",
+            yield Result("HOP212", Verdict.UNKNOWN, group.id, f"{where}: cannot check {hop.words.health_check_port}: "
+                         f"{reason}",
                          path, hop.service.id, unknowns_in(port, definition.containers))
             continue
         exposed = [m.container_port.value for c in definition.containers for m in c.port_mappings]
         if any(same_value(port, exposed_port) for exposed_port in exposed):
             yield Result("HOP212", Verdict.PASSED, group.id,
-                         f"{where}: HealthCheckPort {port} is mapped by task definition {definition.id}",
+                         f"{where}: {hop.words.health_check_port} {port} is mapped by task definition "
+                         f"{definition.id}",
                          path, hop.service.id)
         elif any(isinstance(p, Unknown) for p in exposed):
             yield Result("HOP212", Verdict.UNKNOWN, group.id,
@@ -105,5 +110,6 @@ def hop212_health_check_port_exposed(topology: Topology) -> Iterator[Result]:
                          unknowns_in(exposed))
         else:
             yield Result("HOP212", Verdict.FAILED, group.id,
-                         f"{where}: HealthCheckPort {port} is exposed by no container of task definition "
+                         f"{where}: {hop.words.health_check_port} {port} is exposed by no container of task "
+                         f"definition "
                          f"{definition.id} (ports {', '.join(map(str, exposed)) or 'none'})", path, hop.service.id)

@@ -24,6 +24,7 @@ from policies.terraform.container_definitions import read_container_definitions
 from policies.terraform.expressions import interpret
 from policies.terraform.resources import split_address, unknown_reason
 from policies.topology import (
+    TERRAFORM_WORDS,
     BlueGreen,
     Container,
     ContainerInstances,
@@ -126,7 +127,7 @@ class _Attributes:
 
 class _Builder:
     def __init__(self, resources: list) -> None:
-        self.topology = Topology()
+        self.topology = Topology(words=TERRAFORM_WORDS)
         self.resources = {}
         for resource in resources:
             self.resources[resource["address"]] = resource
@@ -180,6 +181,8 @@ class _Builder:
             return Unknown(f"{value} (not a {noun})")
         if isinstance(value, Unknown):
             return value
+        if value is None:  # `null`, or an argument checkov could not render
+            return Unknown(f"no {noun} named")
         return Unknown(f"{noun} {value!r} (not in this configuration)")
 
     def dereference(self, value: Any, depth: int = 0) -> Any:
