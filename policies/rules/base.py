@@ -7,7 +7,6 @@ from typing import Any, Iterator
 
 from policies.findings import Verdict
 from policies.topology import (
-    CLOUDFORMATION_WORDS,
     BlueGreen,
     Container,
     LoadBalancer,
@@ -57,8 +56,8 @@ class ServiceHop:
     target_group: TargetGroup | None  # None when the entry's target group is not in the template
     task_definition: TaskDefinition | None  # None when it is not in the template
     load_balancers: list  # LoadBalancer, or Unknown for one that cannot be followed
+    words: Vocabulary  # the topology's
     blue_green: BlueGreen | None = None  # set on the hop to the alternate target group of a blue/green pair
-    words: Vocabulary = CLOUDFORMATION_WORDS  # the topology's
 
     @property
     def key(self) -> str:
@@ -107,7 +106,7 @@ def service_hops(topology: Topology) -> Iterator[ServiceHop]:
                 group,
                 task_definition,
                 load_balancers_forwarding_to(topology, group_id) if group else [],
-                words=topology.words,
+                topology.words,
             )
             yield from _alternate_hops(topology, service, entry, task_definition)
 
@@ -123,7 +122,7 @@ def _alternate_hops(topology: Topology, service: Service, entry: LoadBalancerEnt
         group = topology.target_groups.get(alternate) if isinstance(alternate, str) else None
         if group is not None:
             yield ServiceHop(service, entry, group, task_definition, load_balancers_forwarding_to(topology, alternate),
-                             pair, topology.words)
+                             topology.words, pair)
 
 
 def load_balancers_forwarding_to(topology: Topology, target_group: str) -> list:
