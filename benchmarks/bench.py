@@ -29,6 +29,7 @@ import compileall
 import datetime
 import gc
 import importlib
+import inspect
 import json
 import os
 import platform
@@ -117,8 +118,8 @@ def run_measured(command: list, cwd: Path, environment: dict | None = None) -> M
 
 # The control: the pack's checks (same ids, registries and results, as graph checks) without the engine. Each
 # answers with the resources of the types on which hoplint passes a hop of the generated stacks, as entities of
-# the attributes the pack's carry (hoplint_checks.RECORD_ATTRIBUTES), so checkov records the same results as
-# with the pack. What the control costs is checkov's own work for the pack's results; what the pack costs
+# the attributes the pack's carry (hoplint_checks.RECORD_ATTRIBUTES, a Terraform config_ cut by record_config),
+# so checkov records the same results as with the pack. What the control costs is checkov's own work for the pack's results; what the pack costs
 # beyond it is hoplint's.
 NO_OP_CHECK = """from checkov.common.bridgecrew.severities import Severities
 from checkov.common.checks_infra.registry import get_graph_checks_registry
@@ -126,7 +127,10 @@ from checkov.common.graph.checks_infra.base_check import BaseGraphCheck
 from checkov.common.graph.checks_infra.enums import SolverType
 from checkov.common.graph.checks_infra.solvers.base_solver import BaseSolver
 from checkov.runner_filter import RunnerFilter
+from typing import Any
 
+
+{record_config}
 
 class NoOpSolver(BaseSolver):
     def __init__(self):
@@ -138,7 +142,10 @@ class NoOpSolver(BaseSolver):
             if vertex.get("block_type_") == "resource" and vertex.get("resource_type") in {passed!r}:
                 attributes = {cloudformation_attributes!r} if vertex["resource_type"].startswith("AWS::") \\
                     else {terraform_attributes!r}
-                passed.append({{name: vertex[name] for name in attributes if name in vertex}})
+                entity = {{name: vertex[name] for name in attributes if name in vertex}}
+                if "config_" in entity:
+                    entity["config_"] = record_config(entity["config_"])
+                passed.append(entity)
         return passed, [], []
 
 
@@ -174,7 +181,8 @@ def write_no_op_pack(directory: Path, passed_types: dict) -> Path:
             name=rule.title, id=rule.checkov_id, types=[*rule.cloudformation_types(), *rule.terraform_types()],
             guideline=rule.doc_url, passed=set(passed), severity=checks.SEVERITY_OF_RULE[rule.severity].name,
             cloudformation_attributes=checks.RECORD_ATTRIBUTES,
-            terraform_attributes=checks.TERRAFORM_RECORD_ATTRIBUTES))
+            terraform_attributes=checks.TERRAFORM_RECORD_ATTRIBUTES,
+            record_config=inspect.getsource(checks.record_config)))
     return directory
 
 

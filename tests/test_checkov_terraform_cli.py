@@ -163,3 +163,27 @@ def test_skip_check_flag_on_a_plan(tmp_path: Path) -> None:
     assert "CKV_HOP_303" not in {record["check_id"] for record in result.records}
     assert keys_with(result.records, "FAILED") == set()
     assert keys_with(result.records, "PASSED")
+
+
+def test_records_keep_the_resources_tags_and_masks_without_copying_its_blocks(tmp_path: Path) -> None:
+    """The adapter hands checkov a cut-down config_ per result (checkov copies it twice and writes it into
+    JSON reports): the record still gets the resource's tags, `--mask` still hides a value in its code
+    block, and the nested blocks are not copied into it."""
+    copy = tmp_path / "infra"
+    shutil.copytree(FIXTURES_DIR / "good/plain-http", copy)
+    main = copy / "main.tf"
+    main.write_text(main.read_text().replace(
+        'resource "aws_ecs_service" "app" {\n',
+        'resource "aws_ecs_service" "app" {\n  tags = { team = "payments" }\n'))
+
+    result = run_checkov("-d", str(copy), "--framework", "terraform", "--check", "CKV_HOP_303",
+                         "--mask", "aws_ecs_service:name", cwd=tmp_path, output_dir=tmp_path)
+
+    [record] = result.records
+    assert (record["resource"], record["status"]) == ("aws_ecs_service.app", "PASSED")
+    assert record["entity_tags"] == {"team": "payments"}
+    code = "".join(line for _, line in record["code_block"])
+    assert "launch_type" in code and "web-app" not in code
+    arguments = record["check_result"]["entity"]["aws_ecs_service"]["app"]
+    assert arguments["name"] == ["web-app"] and arguments["launch_type"] == ["FARGATE"]
+    assert "load_balancer" not in arguments and "network_configuration" not in arguments

@@ -92,11 +92,42 @@ def _rules_of_type() -> dict:
 RULES_OF_TYPE = _rules_of_type()
 
 # What checkov's runners read from a result's entity to build its record (get_graph_checks_report in
-# cloudformation/runner.py and terraform/base_runner.py). checkov deep-copies each result's entity, so an
-# entity carries only these, not the resource's own attributes: copying those cost more than judging.
+# cloudformation/runner.py and terraform/base_runner.py). checkov deep-copies each result's entity twice and
+# keeps a copy in the record, so an entity carries only these, not the resource's own attributes: copying
+# those cost more than judging.
 RECORD_ATTRIBUTES = ("block_type_", "block_name_", "file_path_", "id_", "resource_type", "Tags")
-# A Terraform record also reads the address, the module call and config_ (tags, values the plan runner masks).
+# A Terraform record also reads the address, the module call and config_, see record_config.
 TERRAFORM_RECORD_ATTRIBUTES = RECORD_ATTRIBUTES + ("__address__", "source_module_object_", "config_")
+
+
+def record_entity(vertex: dict) -> dict:
+    """The entity of a result on the vertex's resource: what checkov's record of it reads, and no more."""
+    if vertex["resource_type"] in CLOUDFORMATION_SUBJECT_TYPES:
+        return {name: vertex[name] for name in RECORD_ATTRIBUTES if name in vertex}
+    entity = {name: vertex[name] for name in TERRAFORM_RECORD_ATTRIBUTES if name in vertex}
+    if "config_" in entity:
+        entity["config_"] = record_config(entity["config_"])
+    return entity
+
+
+def record_config(config: Any) -> Any:
+    """A Terraform resource's config_ (`{type: {name: arguments}}`) cut to what a record reads of it: its line
+    numbers and address (`__...__`), `tags`, and each argument that is a list of strings, the only values
+    `--mask` and a plan's masks can hide in the record's code block. Nested blocks (a service's
+    `load_balancer`, a task definition's `container_definitions` once rendered) are left out: checkov copies
+    the config of every result and writes it into JSON reports as the result's `entity`."""
+    if not isinstance(config, dict):
+        return config
+    kept = {}
+    for resource_type, named in config.items():
+        if not isinstance(named, dict) or not all(isinstance(arguments, dict) for arguments in named.values()):
+            return config
+        kept[resource_type] = {
+            name: {argument: value for argument, value in arguments.items()
+                   if argument.startswith("__") or argument == "tags"
+                   or (isinstance(value, list) and value and isinstance(value[0], str))}
+            for name, arguments in named.items()}
+    return kept
 
 
 class HoplintCheck(BaseGraphCheck):
@@ -156,9 +187,7 @@ class GraphVerdicts:
         analysis, resource = self.analysis_and_resource(vertex)
         if analysis is None:
             return
-        cloudformation = vertex["resource_type"] in CLOUDFORMATION_SUBJECT_TYPES
-        attributes = RECORD_ATTRIBUTES if cloudformation else TERRAFORM_RECORD_ATTRIBUTES
-        entity = {name: vertex[name] for name in attributes if name in vertex}
+        entity = record_entity(vertex)
         record = (os.path.abspath(str(vertex.get("file_path_"))), vertex.get("__address__") or vertex.get("id_"))
         for rule in rules:
             findings = analysis.for_resource(rule.id, resource)
