@@ -1,0 +1,66 @@
+"""The bench's no-op control pack must give checkov the very records the pack gives it, without the engine.
+
+`make bench` reads what the control costs as checkov's own work for the pack's results, and the pack's
+cost over the control as hoplint's. That holds only while both hand checkov the same results: same
+checks, resources, verdicts and entities (checkov copies each entity and writes it into its reports).
+This runs both on a generated stack of two services, CloudFormation and Terraform, and compares every
+field of their JSON records but the details, which only the engine writes, and the checks' module names.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from checkov_runs import CHECK_PREFIX, CHECKOV, CHECKOV_ENV, CHECKS_DIR
+from oracle import REPO_ROOT
+
+sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
+import bench  # noqa: E402  (benchmarks/bench.py)
+import stacks  # noqa: E402
+
+SERVICES = 2
+# Written by the engine only (details), or naming the module of the check's class (check_class).
+NOT_COMPARED = {"details", "check_class"}
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    work = tmp_path_factory.mktemp("bench")
+    template = stacks.write_cloudformation(work / "cloudformation", SERVICES)[0]
+    passed_types: dict = {}
+    for rule_id, kind in bench.judged(template):
+        passed_types.setdefault(rule_id, set()).add(kind)
+    return {"cloudformation": template, "terraform": stacks.write_terraform(work / "terraform", SERVICES),
+            "no_op_pack": bench.write_no_op_pack(work / "no_op_checks", passed_types), "work": work}
+
+
+def records(target: Path, framework: str, checks_dir: Path, output_dir: Path) -> list:
+    output_dir.mkdir()
+    scanned = ["-f", str(target)] if target.is_file() else ["-d", str(target)]
+    env = dict(os.environ, **CHECKOV_ENV, PYTHONPATH=str(REPO_ROOT))
+    process = subprocess.run(
+        [str(CHECKOV), *scanned, "--framework", framework, "--skip-download", "--external-checks-dir",
+         str(checks_dir), "-o", "json", "--output-file-path", str(output_dir)],
+        cwd=output_dir, env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert process.returncode in (0, 1) and "Traceback" not in process.stderr, process.stderr  # 1: checkov's own fail
+    report = json.loads((output_dir / "results_json.json").read_text())
+    return sorted(
+        (json.dumps({key: value for key, value in record.items() if key not in NOT_COMPARED}, sort_keys=True)
+         for section in ("failed_checks", "passed_checks", "skipped_checks")
+         for record in report["results"][section] if record["check_id"].startswith(CHECK_PREFIX)))
+
+
+@pytest.mark.parametrize("framework", ["cloudformation", "terraform"])
+def test_the_control_pack_records_exactly_what_the_pack_records(generated: dict, framework: str) -> None:
+    target, work = generated[framework], generated["work"]
+    with_pack = records(target, framework, CHECKS_DIR, work / f"{framework}-with")
+    control = records(target, framework, generated["no_op_pack"], work / f"{framework}-no-op")
+
+    assert len(with_pack) == 13 * SERVICES + 2  # one per hop: 13 per service, 2 on the listener
+    assert control == with_pack
