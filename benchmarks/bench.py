@@ -119,8 +119,8 @@ def run_measured(command: list, cwd: Path, environment: dict | None = None) -> M
 # The control: the pack's checks (same ids, registries and results, as graph checks) without the engine. Each
 # answers with the resources of the types on which hoplint passes a hop of the generated stacks, as entities of
 # the attributes the pack's carry (hoplint_checks.RECORD_ATTRIBUTES, a Terraform config_ cut by record_config),
-# so checkov records the same results as with the pack. What the control costs is checkov's own work for the pack's results; what the pack costs
-# beyond it is hoplint's.
+# so checkov records the same results as with the pack (tests/test_bench_control.py). What the control costs
+# is checkov's own work for the pack's results; what the pack costs beyond it is hoplint's.
 NO_OP_CHECK = """from checkov.common.bridgecrew.severities import Severities
 from checkov.common.checks_infra.registry import get_graph_checks_registry
 from checkov.common.graph.checks_infra.base_check import BaseGraphCheck

@@ -10,14 +10,12 @@ field of their JSON records but the details, which only the engine writes, and t
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from checkov_runs import CHECK_PREFIX, CHECKOV, CHECKOV_ENV, CHECKS_DIR
+from checkov_runs import CHECKS_DIR, run_checkov
 from oracle import REPO_ROOT
 
 sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
@@ -41,19 +39,13 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 
 def records(target: Path, framework: str, checks_dir: Path, output_dir: Path) -> list:
+    """The CKV_HOP_ records of one checkov run, each as comparable text."""
     output_dir.mkdir()
-    scanned = ["-f", str(target)] if target.is_file() else ["-d", str(target)]
-    env = dict(os.environ, **CHECKOV_ENV, PYTHONPATH=str(REPO_ROOT))
-    process = subprocess.run(
-        [str(CHECKOV), *scanned, "--framework", framework, "--skip-download", "--external-checks-dir",
-         str(checks_dir), "-o", "json", "--output-file-path", str(output_dir)],
-        cwd=output_dir, env=env, capture_output=True, text=True, timeout=600, check=False)
-    assert process.returncode in (0, 1) and "Traceback" not in process.stderr, process.stderr  # 1: checkov's own fail
-    report = json.loads((output_dir / "results_json.json").read_text())
-    return sorted(
-        (json.dumps({key: value for key, value in record.items() if key not in NOT_COMPARED}, sort_keys=True)
-         for section in ("failed_checks", "passed_checks", "skipped_checks")
-         for record in report["results"][section] if record["check_id"].startswith(CHECK_PREFIX)))
+    scanned = ("-f", str(target)) if target.is_file() else ("-d", str(target))
+    result = run_checkov(*scanned, "--framework", framework, cwd=output_dir, output_dir=output_dir,
+                         checks_dir=checks_dir)
+    return sorted(json.dumps({key: value for key, value in record.items() if key not in NOT_COMPARED},
+                             sort_keys=True) for record in result.records)
 
 
 @pytest.mark.parametrize("framework", ["cloudformation", "terraform"])
