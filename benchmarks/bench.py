@@ -117,10 +117,10 @@ def run_measured(command: list, cwd: Path, environment: dict | None = None) -> M
 # -- with against without -----------------------------------------------------------------------------------
 
 # The control: the pack's checks (same ids, registries and results, as graph checks) without the engine. Each
-# answers with the resources of the types on which hoplint passes a hop of the generated stacks, as entities of
-# the attributes the pack's carry (hoplint_checks.RECORD_ATTRIBUTES, a Terraform config_ cut by record_config),
-# so checkov records the same results as with the pack (tests/test_bench_control.py). What the control costs
-# is checkov's own work for the pack's results; what the pack costs beyond it is hoplint's.
+# answers with the resources of the types on which hoplint passes a hop of the generated stacks, as the entities
+# the pack's own record_entity makes of them (its source and constants are copied in), so checkov records the
+# same results as with the pack (tests/test_bench_control.py). What the control costs is checkov's own work for
+# the pack's results; what the pack costs beyond it is hoplint's.
 NO_OP_CHECK = """from checkov.common.bridgecrew.severities import Severities
 from checkov.common.checks_infra.registry import get_graph_checks_registry
 from checkov.common.graph.checks_infra.base_check import BaseGraphCheck
@@ -129,6 +129,12 @@ from checkov.common.graph.checks_infra.solvers.base_solver import BaseSolver
 from checkov.runner_filter import RunnerFilter
 from typing import Any
 
+RECORD_ATTRIBUTES = {record_attributes!r}
+TERRAFORM_RECORD_ATTRIBUTES = {terraform_record_attributes!r}
+CLOUDFORMATION_SUBJECT_TYPES = {cloudformation_subject_types!r}
+
+
+{record_entity}
 
 {record_config}
 
@@ -140,12 +146,7 @@ class NoOpSolver(BaseSolver):
         passed = []
         for _, vertex in graph_connector.nodes():
             if vertex.get("block_type_") == "resource" and vertex.get("resource_type") in {passed!r}:
-                attributes = {cloudformation_attributes!r} if vertex["resource_type"].startswith("AWS::") \\
-                    else {terraform_attributes!r}
-                entity = {{name: vertex[name] for name in attributes if name in vertex}}
-                if "config_" in entity:
-                    entity["config_"] = record_config(entity["config_"])
-                passed.append(entity)
+                passed.append(record_entity(vertex))
         return passed, [], []
 
 
@@ -167,6 +168,14 @@ check = NoOpCheck()
 """
 
 
+def passed_types(judged_counts: dict) -> dict:
+    """Rule id -> the CloudFormation types of the resources it passes, from judged()'s counts."""
+    types: dict = {}
+    for rule_id, kind in judged_counts:
+        types.setdefault(rule_id, set()).add(kind)
+    return types
+
+
 def write_no_op_pack(directory: Path, passed_types: dict) -> Path:
     """The control pack (NO_OP_CHECK for every rule); `passed_types`: rule id -> CloudFormation types."""
     from policies import RULES
@@ -180,8 +189,9 @@ def write_no_op_pack(directory: Path, passed_types: dict) -> Path:
         (directory / f"no_op_{rule.id.lower()}.py").write_text(NO_OP_CHECK.format(
             name=rule.title, id=rule.checkov_id, types=[*rule.cloudformation_types(), *rule.terraform_types()],
             guideline=rule.doc_url, passed=set(passed), severity=checks.SEVERITY_OF_RULE[rule.severity].name,
-            cloudformation_attributes=checks.RECORD_ATTRIBUTES,
-            terraform_attributes=checks.TERRAFORM_RECORD_ATTRIBUTES,
+            record_attributes=checks.RECORD_ATTRIBUTES, terraform_record_attributes=checks.TERRAFORM_RECORD_ATTRIBUTES,
+            cloudformation_subject_types=checks.CLOUDFORMATION_SUBJECT_TYPES,
+            record_entity=inspect.getsource(checks.record_entity),
             record_config=inspect.getsource(checks.record_config)))
     return directory
 
@@ -593,10 +603,7 @@ def prepare(work: Path) -> tuple:
     templates = {n: stacks.write_cloudformation(work / "cloudformation", n) for n in ENGINE_SIZES}
     judged_counts = {n: judged(templates[n][0]) for n in ENGINE_SIZES}
     pack_results = {n: sum(counts.values()) for n, counts in judged_counts.items()}
-    passed_types: dict = {}
-    for rule_id, kind in judged_counts[max(ENGINE_SIZES)]:
-        passed_types.setdefault(rule_id, set()).add(kind)
-    no_op_pack = write_no_op_pack(work / "no_op_checks", passed_types)
+    no_op_pack = write_no_op_pack(work / "no_op_checks", passed_types(judged_counts[max(ENGINE_SIZES)]))
     compile_bytecode((REPO_ROOT / "policies", CHECKOV_CHECKS, CFN_LINT_RULES, no_op_pack))
     comparisons = []
     for n in CLOUDFORMATION_SIZES:
@@ -630,6 +637,7 @@ def measure_seconds(comparisons: list, runs: int, cwd: Path) -> None:
                 done += 1
                 print(f"[{done:3}/{total}] round {round_number + 1}: {comparison.label:37} "
                       f"{variant:>7} pack {run.seconds:7.2f} s {run.max_rss_mb:6.0f} MB", flush=True)
+
 
 if __name__ == "__main__":
     sys.exit(main())

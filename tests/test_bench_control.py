@@ -31,11 +31,9 @@ NOT_COMPARED = {"details", "check_class"}
 def generated(tmp_path_factory: pytest.TempPathFactory) -> dict:
     work = tmp_path_factory.mktemp("bench")
     template = stacks.write_cloudformation(work / "cloudformation", SERVICES)[0]
-    passed_types: dict = {}
-    for rule_id, kind in bench.judged(template):
-        passed_types.setdefault(rule_id, set()).add(kind)
+    no_op_pack = bench.write_no_op_pack(work / "no_op_checks", bench.passed_types(bench.judged(template)))
     return {"cloudformation": template, "terraform": stacks.write_terraform(work / "terraform", SERVICES),
-            "no_op_pack": bench.write_no_op_pack(work / "no_op_checks", passed_types), "work": work}
+            "no_op_pack": no_op_pack, "work": work}
 
 
 def records(target: Path, framework: str, checks_dir: Path, output_dir: Path) -> list:
