@@ -78,19 +78,17 @@ def hop501_instance_targets_for_host_networking(topology: Topology) -> Iterator[
         target_type = group.target_type.value
         where = f"target group {group.id} of {hop.describe()}"
         if isinstance(target_type, Unknown):
-            yield Result("HOP501", Verdict.UNKNOWN, group.id, f"{where}: {hop.words.target_type} is unknown "
-                         f"({target_type.reason})",
+            yield Result("HOP501", Verdict.UNKNOWN, group.id,
+                         f"{where}: {hop.words.target_type} is unknown ({target_type.reason})",
                          group.target_type.path, hop.service.id, (target_type,))
         elif target_type == "instance":
             yield Result("HOP501", Verdict.PASSED, group.id,
-                         f"{where}: {hop.words.target_type} instance for {mode} mode task definition "
-                         f"{definition.id}",
+                         f"{where}: {hop.words.target_type} instance for {mode} mode task definition {definition.id}",
                          group.target_type.path, hop.service.id)
         else:
             yield Result("HOP501", Verdict.FAILED, group.id,
                          f"{where}: {hop.words.target_type} is {target_type}, but task definition {definition.id} "
-                         f"uses {mode} "
-                         f"network mode, whose tasks can only be registered as instance targets",
+                         f"uses {mode} network mode, whose tasks can only be registered as instance targets",
                          group.target_type.path, hop.service.id)
 
 
@@ -115,8 +113,8 @@ def hop502_dynamic_host_port_health_check(topology: Topology) -> Iterator[Result
         else:
             yield Result("HOP502", Verdict.FAILED, group.id,
                          f"{where}: {hop.words.health_check_port} is {health}, but container port {hop.target_port} "
-                         f"is mapped to a "
-                         f"dynamic host port ({DYNAMIC_HOST_PORTS}), different on every task: use traffic-port",
+                         f"is mapped to a dynamic host port ({DYNAMIC_HOST_PORTS}), different on every task: use "
+                         f"traffic-port",
                          path, hop.service.id)
 
 

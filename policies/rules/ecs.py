@@ -72,8 +72,8 @@ def hop204_container_name_exists(topology: Topology) -> Iterator[Result]:
         else:
             yield Result("HOP204", Verdict.FAILED, hop.service.id,
                          f"{hop.describe()}: {hop.words.container_name} {name.value} names no container of task "
-                         f"definition "
-                         f"{definition.id} (it has {', '.join(map(str, names)) or 'none'})", name.path, hop.key)
+                         f"definition {definition.id} (it has {', '.join(map(str, names)) or 'none'})", name.path,
+                         hop.key)
 
 
 def hop205_container_port_mapped(topology: Topology) -> Iterator[Result]:
@@ -91,8 +91,7 @@ def hop205_container_port_mapped(topology: Topology) -> Iterator[Result]:
         ):
             protocols = [m.protocol.value for m in container.port_mappings]
             yield Result("HOP205", Verdict.UNKNOWN, hop.service.id,
-                         f"{where}: cannot tell whether {hop.words.container_port} {port.value} is a tcp port "
-                         f"mapping",
+                         f"{where}: cannot tell whether {hop.words.container_port} {port.value} is a tcp port mapping",
                          port.path, hop.key, unknowns_in(port.value, mapped, protocols))
         else:
             listing = ", ".join(f"{m.protocol.value}/{m.container_port.value}" for m in container.port_mappings)

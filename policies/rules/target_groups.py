@@ -94,8 +94,8 @@ def hop212_health_check_port_exposed(topology: Topology) -> Iterator[Result]:
         path = group.health_check_port.path
         if isinstance(definition.containers, Unknown) or isinstance(port, Unknown):
             reason = (port if isinstance(port, Unknown) else definition.containers).reason
-            yield Result("HOP212", Verdict.UNKNOWN, group.id, f"{where}: cannot check {hop.words.health_check_port}: "
-                         f"{reason}",
+            yield Result("HOP212", Verdict.UNKNOWN, group.id,
+                         f"{where}: cannot check {hop.words.health_check_port}: {reason}",
                          path, hop.service.id, unknowns_in(port, definition.containers))
             continue
         exposed = [m.container_port.value for c in definition.containers for m in c.port_mappings]
@@ -111,5 +111,5 @@ def hop212_health_check_port_exposed(topology: Topology) -> Iterator[Result]:
         else:
             yield Result("HOP212", Verdict.FAILED, group.id,
                          f"{where}: {hop.words.health_check_port} {port} is exposed by no container of task "
-                         f"definition "
-                         f"{definition.id} (ports {', '.join(map(str, exposed)) or 'none'})", path, hop.service.id)
+                         f"definition {definition.id} (ports {', '.join(map(str, exposed)) or 'none'})", path,
+                         hop.service.id)
