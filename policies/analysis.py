@@ -1,99 +1,133 @@
-"""Entry points: one template in, every rule's findings out, computed once per template per process."""
+"""Entry points: templates in, every rule's findings out, computed once per input per process.
+
+    scan = analyze_paths(["infra/network.yaml", "infra/service.yaml"])   # the applications of a scan
+    scan.of("infra/service.yaml")                                         # the Analysis of its application
+    analyze_file("template.yaml")                                         # one template, on its own
+    analyze_document(document, "template.yaml")                           # an already parsed one (cfn-lint's)
+
+The templates of a scan form applications (policies.application): stacks joined by nesting, by imports of each
+other's exports and by the scan's deployment description. Each application is judged as a whole, in every
+deployment its conditions allow (policies.application.scenarios), and its findings name the file and line to
+change, whichever template that is.
+"""
 
 from __future__ import annotations
 
-import contextlib
-import gc
-import hashlib
 import logging
 import os
-import stat
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
-from policies.findings import Finding, Verdict, worst_verdict
+from policies.application import Scan, join
+from policies.application.scenarios import ConditionSpace
+from policies.application.scopes import Scenario
+from policies.cache import cached
+from policies.cloudformation.deployment_files import Description, describe_scan
+from policies.cloudformation.loader import MAX_TEMPLATE_BYTES, ScannedTemplate, read_template_file
+from policies.cloudformation.topology_builder import build_topology
+from policies.evaluate import Deployment, evaluate
+from policies.findings import Analysis, Finding, Verdict
+
+logger = logging.getLogger(__name__)
+APPLICATIONS_JUDGED = 0  # applications judged in this process; tests assert each is judged once per run
+
+__all__ = ["Analysis", "Finding", "ScanAnalysis", "Verdict", "analyze_application", "analyze_document",
+           "analyze_file", "analyze_paths", "analyze_scan", "MAX_TEMPLATE_BYTES"]
 
 
 @dataclass
-class Analysis:
-    """Every finding of every rule for one template."""
+class ScanAnalysis:
+    """The analyses of a scan's applications, and of the files in it that cannot be judged."""
 
-    source: str
-    findings: list = field(default_factory=list)
-    # Why the template could not be judged at all (unreadable file, not a template); empty when it could.
-    problems: list = field(default_factory=list)
-    # The deployments judged (policies.evaluate.Deployment: condition values and topology), for reports.
-    deployments: list = field(default_factory=list)
-    # Findings by (rule, resource) and how many findings it covers; rebuilt when findings were added.
-    _by_subject: tuple = field(default=(-1, None), init=False, repr=False, compare=False)
+    scan: Scan
+    analyses: list = field(default_factory=list)  # one Analysis per application, in the order of scan.applications
 
-    def for_rule(self, rule_id: str) -> list:
-        return [f for f in self.findings if f.rule_id == rule_id]
-
-    def for_resource(self, rule_id: str, resource: str) -> list:
-        # checkov asks once per check and resource: scanning every finding each time would make a run
-        # quadratic in the template's size.
-        indexed, by_subject = self._by_subject
-        if indexed != len(self.findings):
-            by_subject = {}
-            for finding in self.findings:
-                by_subject.setdefault((finding.rule_id, finding.resource), []).append(finding)
-            self._by_subject = (len(self.findings), by_subject)
-        return list(by_subject.get((rule_id, resource), ()))
-
-    def verdict(self, rule_id: str, resource: str) -> tuple:
-        """(verdict, findings) of one rule on one resource; verdict None when the rule does not apply."""
-        findings = self.for_resource(rule_id, resource)
-        return worst_verdict(f.verdict for f in findings), findings
+    def of(self, source: str) -> Analysis:
+        """The analysis of the application `source` belongs to (for a file that cannot be judged: why)."""
+        for application, analysis in zip(self.scan.applications, self.analyses):
+            if application.stacks_of(source):
+                return analysis
+        for problem_source, problems in self.scan.problems.items():
+            if os.path.abspath(problem_source) == os.path.abspath(source):
+                return Analysis(source=source, problems=list(problems))
+        return Analysis(source=source, problems=[f"{source}: not among the scanned templates"])
 
 
-logger = logging.getLogger(__name__)
-
-BUILD_COUNT = 0  # analyses built in this process; tests assert each template is built once
-# Both tools finish one template before the next, so a few recent templates are all a run needs;
-# the bound keeps a long-lived process (an editor's language server) from holding every version.
-CACHE_SIZE = 64
-_cache: OrderedDict = OrderedDict()
-_cache_lock = threading.Lock()
+def analyze_paths(paths: list, environment: dict | None = None) -> ScanAnalysis:
+    """Analyse the templates at `paths` as one scan, with the deployment description found for it (the file
+    HOPLINT_DEPLOYMENT names, `.hoplint.yaml` at the root of the scan, CDK cloud assemblies)."""
+    templates = [read_template_file(str(path)) for path in paths]
+    return analyze_scan(templates, describe_scan([str(path) for path in paths], environment))
 
 
-@contextlib.contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while the engine allocates what it keeps.
+def analyze_scan(templates: list, description: Description | None = None) -> ScanAnalysis:
+    """Analyse scanned templates as the applications they form; cached by their contents and the description."""
+    description = description or Description()
+    key = ("scan", tuple((os.path.abspath(t.source), t.digest or id(t.template)) for t in templates),
+           description.key())
+    # Templates read from files are known by their contents; parsed ones (cfn-lint's) by their identity, which
+    # the anchor keeps unique.
+    anchor = tuple(template.template for template in templates if not template.digest)
+    return cached(key, lambda: _analyse_scan(templates, description), anchor=anchor)
 
-    An analysis allocates an object for every value, property and finding, and frees few of them, none in a
-    cycle. Inside checkov, whose graph fills the heap, the collections those allocations would trigger each
-    scan that whole heap again, costing more than the analysis itself.
+
+def _analyse_scan(templates: list, description: Description) -> ScanAnalysis:
+    scan = join(templates, description)
+    analyses = [_reported(application.label, lambda application=application: analyze_application(application))()
+                for application in scan.applications]
+    return ScanAnalysis(scan, analyses)
+
+
+def analyze_file(path: str) -> Analysis:
+    """Analyse a CloudFormation template file (YAML or JSON) on its own, keeping line numbers for every finding.
+
+    Never raises: a file that cannot be read or judged is an Analysis whose `problems` say why.
     """
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
+    return analyze_scan([read_template_file(path)]).of(path)
 
 
-def cached(key: Any, build: Callable[[], Analysis], anchor: Any = None) -> Analysis:
-    """Build once per key. `anchor` is kept alive with the entry, so an id() inside the key stays unique."""
-    global BUILD_COUNT
-    with _cache_lock:
-        hit = _cache.get(key)
-        if hit is None or hit[0] is not anchor:
-            BUILD_COUNT += 1
-            with collector_paused():
-                hit = (anchor, build())
-            _cache[key] = hit
-            if len(_cache) > CACHE_SIZE:
-                _cache.popitem(last=False)
-        _cache.move_to_end(key)
-        return hit[1]
+def analyze_document(document: dict, source: str, line_of: Callable | None = None) -> Analysis:
+    """Analyse an already parsed CloudFormation template (e.g. cfn-lint's) on its own, cached per document object.
+
+    Never raises: a document that cannot be judged is an Analysis whose `problems` say why.
+    """
+    scanned = ScannedTemplate(source, document if isinstance(document, dict) else None, line_of,
+                              None if isinstance(document, dict) else f"{source}: not a CloudFormation template "
+                                                                       f"(no Resources mapping)")
+    return analyze_scan([scanned]).of(source)
+
+
+def analyze_application(application: Any) -> Analysis:
+    """Every rule over every deployment of the application its conditions allow.
+
+    Deployments differ only in the conditions their topologies read: starting from the default one, the
+    comparisons those conditions make are enumerated, until the topologies read no other condition.
+    """
+    global APPLICATIONS_JUDGED
+    APPLICATIONS_JUDGED += 1
+    space = ConditionSpace(application)
+    relevant: set = set()
+    while True:
+        combinations = space.assignments(relevant)
+        exhaustive = combinations is not None
+        scenarios = [Scenario(application, space, atoms) for atoms in (combinations if exhaustive else [{}])]
+        topologies = [build_topology([scenario.scope(stack) for stack in scenario.deployed_stacks()])
+                      for scenario in scenarios]
+        consulted = set().union(*(scenario.consulted for scenario in scenarios))
+        found = space.keys_of(consulted)
+        if not exhaustive or found <= relevant:
+            break
+        relevant |= found
+    deployments = [Deployment({stack.qualify(name): scenario.conditions(stack)[name] for stack, name in consulted},
+                              topology) for scenario, topology in zip(scenarios, topologies)]
+    analysis = evaluate(deployments, application.label, application.locate, exhaustive=exhaustive)
+    analysis.application = application
+    analysis.notes = list(application.notes)
+    return analysis
 
 
 def _reported(source: str, build: Callable[[], Analysis]) -> Callable[[], Analysis]:
-    """`build`, turning any exception into a problem of the template: the host tool must keep running."""
+    """`build`, turning any exception into a problem of the input: the host tool must keep running."""
 
     def build_or_report() -> Analysis:
         try:
@@ -105,57 +139,3 @@ def _reported(source: str, build: Callable[[], Analysis]) -> Callable[[], Analys
 
     return build_or_report
 
-
-# CloudFormation takes templates of up to 1 MB: a file ten times larger is no template, refused unread.
-MAX_TEMPLATE_BYTES = 10_000_000
-
-
-def analyze_file(path: str) -> Analysis:
-    """Analyse a CloudFormation template file (YAML or JSON), keeping line numbers for every finding.
-
-    Never raises: a file that cannot be read or judged is an Analysis whose `problems` say why.
-    """
-    from policies.cloudformation.loader import load_template_text
-    from policies.cloudformation.rules_runner import analyze_cloudformation
-
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read(_read_limit(handle))
-    except OSError as error:
-        return Analysis(source=path, problems=[f"cannot read {path}: {error.strerror or error}"])
-    if len(raw) > MAX_TEMPLATE_BYTES:
-        return Analysis(source=path, problems=[f"{path}: larger than {MAX_TEMPLATE_BYTES} bytes, not analysed"])
-    key = ("file", os.path.abspath(path), hashlib.sha256(raw).hexdigest())
-
-    def build() -> Analysis:
-        document, line_of, problem = load_template_text(raw, path)
-        if problem:
-            return Analysis(source=path, problems=[problem])
-        return analyze_cloudformation(document, path, line_of)
-
-    return cached(key, _reported(path, build))
-
-
-def _read_limit(handle: Any) -> int:
-    """Bytes to ask for: one past the limit shows a file too large, and a regular file's own size keeps
-    read() from reserving the whole limit for a small template."""
-    status = os.fstat(handle.fileno())
-    size = status.st_size if stat.S_ISREG(status.st_mode) else MAX_TEMPLATE_BYTES
-    return min(size, MAX_TEMPLATE_BYTES) + 1
-
-
-def analyze_document(document: dict, source: str, line_of: Callable | None = None) -> Analysis:
-    """Analyse an already parsed CloudFormation template (e.g. cfn-lint's), cached per document object.
-
-    Never raises: a document that cannot be judged is an Analysis whose `problems` say why.
-    """
-    from policies.cloudformation.rules_runner import analyze_cloudformation
-
-    return cached(
-        ("document", source, id(document)),
-        _reported(source, lambda: analyze_cloudformation(document, source, line_of)),
-        anchor=document,
-    )
-
-
-__all__ = ["Analysis", "Finding", "Verdict", "analyze_file", "analyze_document"]

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from policies.analysis import Analysis
-from policies.findings import Finding, Verdict
+from policies.findings import Analysis, Finding, Unreadable, Verdict
 from policies.rules import ALL_RULES
 from policies.topology import Topology
 
@@ -19,11 +18,14 @@ class Deployment:
     topology: Topology
 
 
-def evaluate(deployments: list, source: str, line_of: Callable | None, exhaustive: bool = True) -> Analysis:
+def evaluate(deployments: list, source: str, locate: Callable | None = None, exhaustive: bool = True) -> Analysis:
     """Findings of all rules: FAILED if broken in some deployment, PASSED only if proved in every one.
 
-    `exhaustive` is False when only some deployments could be evaluated; nothing is then PASSED.
+    `locate(path)` gives the file, the path inside it and the line of a property path (None: paths are the
+    source's own, without lines). `exhaustive` is False when only some deployments could be evaluated;
+    nothing is then PASSED.
     """
+    locate = locate or (lambda path: (None, path, None))
     analysis = Analysis(source=source, deployments=list(deployments))
     results: dict = {}  # (rule, subject, hop) -> [(deployment, result)]
     for deployment in deployments:
@@ -34,11 +36,11 @@ def evaluate(deployments: list, source: str, line_of: Callable | None, exhaustiv
             except Exception as error:  # noqa: BLE001 - one broken rule must not silence the others
                 analysis.problems.append(f"{rule.__name__} could not judge {source}: {type(error).__name__}: {error}")
     for outcomes in results.values():
-        analysis.findings.append(_merge(outcomes, deployments, line_of, exhaustive))
+        analysis.findings.append(_merge(outcomes, deployments, locate, exhaustive))
     return analysis
 
 
-def _merge(outcomes: list, deployments: list, line_of: Callable | None, exhaustive: bool) -> Finding:
+def _merge(outcomes: list, deployments: list, locate: Callable, exhaustive: bool) -> Finding:
     failing = [(d, r) for d, r in outcomes if r.verdict is Verdict.FAILED]
     unknown = [(d, r) for d, r in outcomes if r.verdict is Verdict.UNKNOWN]
     deployment, result = (failing or unknown or outcomes)[0]
@@ -49,22 +51,24 @@ def _merge(outcomes: list, deployments: list, line_of: Callable | None, exhausti
             message += " (when " + ", ".join(f"{name} is {str(value).lower()}" for name, value in conditions) + ")"
     if verdict is Verdict.UNKNOWN:
         malformed = {(u.reason, u.path): u for _, r in unknown for u in r.unknowns if u.malformed}
-        unreadable = tuple(malformed.values())
+        unreadable = tuple(Unreadable(u.reason, *locate(u.path)) for u in malformed.values())
     if verdict is Verdict.PASSED and not exhaustive:
         verdict = Verdict.UNKNOWN
         message += (" (not proved for every deployment: the template has too many independent conditions, "
                     "only its default parameter values were evaluated)")
+    file, path, line = locate(result.path)
     return Finding(
         rule_id=result.rule_id,
         verdict=verdict,
         resource=result.subject,
         resource_type=deployment.topology.resource_types.get(result.subject, ""),
         message=message,
-        path=result.path,
-        line=line_of(result.path) if line_of else None,
+        path=path,
+        line=line,
         hop=result.hop,
         conditions=conditions,
         unreadable=unreadable,
+        file=file,
     )
 
 

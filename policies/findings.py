@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import enum
+import os
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Any, Iterable
 
 
 class Verdict(str, enum.Enum):
@@ -22,16 +23,38 @@ PropertyPath = tuple
 class Finding:
     rule_id: str
     verdict: Verdict
-    resource: str  # logical id (CloudFormation) or address (Terraform) the verdict is reported on
+    # The resource the verdict is reported on: its logical id (CloudFormation; in an application of several
+    # stacks, qualified by its stack: "ProductService/Service") or its address (Terraform).
+    resource: str
     resource_type: str
     message: str
-    path: PropertyPath = ()  # the property to fix; cfn-lint squiggles it
-    line: int | None = None  # 1-based line of `path` in the scanned file
+    path: PropertyPath = ()  # the property to fix, inside `file`; cfn-lint squiggles it
+    line: int | None = None  # 1-based line of `path` in `file`
     hop: str = ""  # identifies the hop inside the resource, so verdicts of several hops stay apart
     conditions: tuple = field(default=(), compare=False)  # (condition, bool) pairs of a failing scenario
-    # Of an UNKNOWN verdict: the values the template gets wrong (policies.values.Unknown, malformed, with
-    # their paths) that kept the rule from a verdict. Empty when it waits only for deploy-time values.
+    # Of an UNKNOWN verdict: the values the template gets wrong (Unreadable: why, and where) that kept the rule
+    # from a verdict. Empty when it waits only for deploy-time values.
     unreadable: tuple = field(default=(), compare=False)
+    # The scanned file `path` and `line` are in: where the fix goes, which in an application of several stacks
+    # may be another template than the resource's. None where the analysis has a single source (Terraform).
+    file: str | None = None
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A value the template gets wrong that kept a rule from a verdict: why, and where (as Finding's)."""
+
+    reason: str
+    file: str | None
+    path: PropertyPath
+    line: int | None
+
+
+def same_file(left: str | None, right: str | None) -> bool:
+    """Whether two paths name one file, however each tool spelled it (relative, absolute, ./...)."""
+    if left is None or right is None:
+        return False
+    return left == right or os.path.abspath(left) == os.path.abspath(right)
 
 
 def worst_verdict(verdicts: Iterable[Verdict]) -> Verdict | None:
@@ -41,3 +64,42 @@ def worst_verdict(verdicts: Iterable[Verdict]) -> Verdict | None:
         if verdict in seen:
             return verdict
     return None
+
+
+@dataclass
+class Analysis:
+    """Every finding of every rule for one input: a template, an application of templates, a configuration."""
+
+    source: str
+    findings: list = field(default_factory=list)
+    # Why the input could not be judged at all (unreadable file, not a template); empty when it could.
+    problems: list = field(default_factory=list)
+    # What could not be followed but did not keep the input from being judged (a deployment description that
+    # names no scanned template, nested stacks beyond the bound).
+    notes: list = field(default_factory=list)
+    # The deployments judged (policies.evaluate.Deployment: condition values and topology), for reports.
+    deployments: list = field(default_factory=list)
+    # The CloudFormation application judged (policies.application.Application), None for other inputs:
+    # tells which of its resources a scanned file's logical id stands for.
+    application: Any = field(default=None, repr=False, compare=False)
+    # Findings by (rule, resource) and how many findings it covers; rebuilt when findings were added.
+    _by_subject: tuple = field(default=(-1, None), init=False, repr=False, compare=False)
+
+    def for_rule(self, rule_id: str) -> list:
+        return [f for f in self.findings if f.rule_id == rule_id]
+
+    def for_resource(self, rule_id: str, resource: str) -> list:
+        # checkov asks once per check and resource: scanning every finding each time would make a run
+        # quadratic in the template's size.
+        indexed, by_subject = self._by_subject
+        if indexed != len(self.findings):
+            by_subject = {}
+            for finding in self.findings:
+                by_subject.setdefault((finding.rule_id, finding.resource), []).append(finding)
+            self._by_subject = (len(self.findings), by_subject)
+        return list(by_subject.get((rule_id, resource), ()))
+
+    def verdict(self, rule_id: str, resource: str) -> tuple:
+        """(verdict, findings) of one rule on one resource; verdict None when the rule does not apply."""
+        findings = self.for_resource(rule_id, resource)
+        return worst_verdict(f.verdict for f in findings), findings

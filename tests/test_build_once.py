@@ -1,6 +1,6 @@
 """The topology is built once per template per run, however many rules ask about it.
 
-policies.analysis.BUILD_COUNT counts the analyses the engine builds; an analysis builds the template's
+policies.cache.BUILD_COUNT counts the analyses the engine builds; an analysis builds the template's
 topology (one per combination of conditions the template allows) and runs every rule on it. Through the
 real adapters, each template must cost exactly one build: cfn-lint runs every rule on it, checkov runs
 every graph check on the graph that holds it and fills in every record's details.
@@ -19,7 +19,7 @@ import pytest
 from cfnlint.api import ManualArgs, lint
 from checkov_runs import checkov_graph
 from oracle import FIXTURES_DIR, REPO_ROOT, fixture_templates
-from policies import Verdict, analysis, analyze_file
+from policies import Verdict, analyze_file, cache
 
 CFN_LINT_RULES = REPO_ROOT / "custom_checks" / "cfn_lint"
 CHECKOV_CHECKS = REPO_ROOT / "custom_checks" / "checkov"
@@ -28,9 +28,9 @@ TEMPLATES = fixture_templates()
 
 
 def builds_during(action) -> int:
-    before = analysis.BUILD_COUNT
+    before = cache.BUILD_COUNT
     action()
-    return analysis.BUILD_COUNT - before
+    return cache.BUILD_COUNT - before
 
 
 @pytest.fixture
@@ -96,14 +96,15 @@ def test_checkov_builds_once_per_template_for_all_checks(template, checkov_check
 # One whole checkov run, in its own process, reporting the builds it made when it exits.
 COUNTING_CHECKOV = (
     "import atexit, sys\n"
-    "from policies import analysis\n"
-    "atexit.register(lambda: print('BUILD_COUNT', analysis.BUILD_COUNT, file=sys.stderr))\n"
+    "from policies import analysis, cache\n"
+    "atexit.register(lambda: print('BUILD_COUNT', cache.BUILD_COUNT, 'JUDGED', analysis.APPLICATIONS_JUDGED, "
+    "file=sys.stderr))\n"
     "from checkov.main import Checkov\n"
     "sys.exit(Checkov(sys.argv[1:]).run())\n"
 )
 
 
-def checkov_run_builds(directory: Path, framework: str) -> int:
+def checkov_run_builds(directory: Path, framework: str) -> tuple:
     env = dict(os.environ, CKV_SKIP_PACKAGE_UPDATE_CHECK="true", BC_SKIP_MAPPING="TRUE",
                PYTHONPATH=os.pathsep.join(filter(None, (str(REPO_ROOT), os.environ.get("PYTHONPATH")))))
     process = subprocess.run(
@@ -113,13 +114,16 @@ def checkov_run_builds(directory: Path, framework: str) -> int:
     )
     assert process.returncode in (0, 1), process.stderr
     assert "Passed checks:" in process.stdout, process.stdout
-    return int(process.stderr.rsplit("BUILD_COUNT", 1)[1].split()[0])
+    counts = process.stderr.rsplit("BUILD_COUNT", 1)[1].split()
+    return int(counts[0]), int(counts[2])
 
 
 def test_a_checkov_run_builds_each_cloudformation_template_once():
+    """One analysis of the scan, in which each template (an application of one stack: the good fixtures are
+    unrelated) is judged once."""
     templates = [name for name in TEMPLATES if name.startswith("good/")]
-    assert checkov_run_builds(FIXTURES_DIR / "good", "cloudformation") == len(templates)
+    assert checkov_run_builds(FIXTURES_DIR / "good", "cloudformation") == (1, len(templates))
 
 
 def test_a_checkov_run_builds_a_terraform_configuration_once():
-    assert checkov_run_builds(TERRAFORM_FIXTURES / "good" / "two-services-listener-rules", "terraform") == 1
+    assert checkov_run_builds(TERRAFORM_FIXTURES / "good" / "two-services-listener-rules", "terraform") == (1, 0)

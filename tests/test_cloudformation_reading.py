@@ -6,7 +6,8 @@ import textwrap
 
 import pytest
 
-from policies.cloudformation.intrinsics import NO_VALUE, Deployments, Resolver
+from application_support import condition_scenarios
+from policies.cloudformation.intrinsics import NO_VALUE, Resolver
 from policies.cloudformation.loader import MAX_ALIASES, load_template_text
 from policies.values import ResourceRef, Unknown
 
@@ -129,7 +130,7 @@ def test_no_value_removes_a_property():
 
 
 def test_deployments_enumerate_only_consistent_condition_values():
-    scenarios = Deployments(TEMPLATE).scenarios()
+    scenarios = condition_scenarios(TEMPLATE)
     assert sorted(tuple(sorted(s.items())) for s in scenarios) == [
         (("Always", True), ("IsDev", False), ("IsProd", True)),
         (("Always", True), ("IsDev", True), ("IsProd", False)),
@@ -137,7 +138,6 @@ def test_deployments_enumerate_only_consistent_condition_values():
 
 
 def test_too_many_free_conditions_fall_back_to_the_default_deployment():
-    conditions = {f"C{i}": {"Fn::Equals": [{"Ref": "Env"}, f"v{i}"]} for i in range(8)}
-    space = Deployments({**TEMPLATE, "Conditions": conditions})
-    assert not space.exhaustive
-    assert space.scenarios() == [{f"C{i}": False for i in range(8)}]
+    conditions = {f"C{i}": {"Fn::Equals": [{"Ref": f"P{i}"}, "on"]} for i in range(8)}
+    parameters = {f"P{i}": {"Type": "String", "Default": "off"} for i in range(8)}
+    assert condition_scenarios({**TEMPLATE, "Parameters": parameters, "Conditions": conditions}) is None

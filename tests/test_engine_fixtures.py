@@ -50,18 +50,18 @@ def test_a_good_fixture_proves_every_hop_of_the_main_path(fixture):
 
 
 def test_a_template_is_analysed_once_however_many_rules_ask(tmp_path):
-    import policies.analysis as analysis_module
+    import policies.cache as cache
 
     template = tmp_path / "t.yaml"
     template.write_bytes((FIXTURES_DIR / "good" / "plain-http.yaml").read_bytes())
-    before = analysis_module.BUILD_COUNT
+    before = cache.BUILD_COUNT
     first = analyze_file(str(template))
     for _ in RULES:
         assert analyze_file(str(template)) is first
-    assert analysis_module.BUILD_COUNT == before + 1
+    assert cache.BUILD_COUNT == before + 1
     template.write_text(template.read_text() + "\n# edited\n")
     assert analyze_file(str(template)) is not first
-    assert analysis_module.BUILD_COUNT == before + 2
+    assert cache.BUILD_COUNT == before + 2
 
 
 def fixture_document(fixture: str) -> dict:

@@ -10,14 +10,11 @@ from __future__ import annotations
 import copy
 
 import pytest
+from application_support import default_topology
 from test_terraform_engine import resource, web_stack
 
 from policies import Verdict
-from policies.cloudformation.intrinsics import Resolver
-from policies.cloudformation.rules_runner import analyze_cloudformation
-from policies.cloudformation.topology_builder import (
-    build_topology as build_cloudformation,
-)
+from policies.analysis import analyze_document
 from policies.terraform import analyze_terraform
 from policies.terraform.topology_builder import build_topology as build_terraform
 from policies.topology import parse_network
@@ -70,7 +67,9 @@ FROM_PREFIX_LIST = {"SourcePrefixListId": {"Ref": "AlbSubnets"}}
 
 
 def cloudformation_findings(template: dict, rule_id: str) -> list:
-    return [finding for finding in analyze_cloudformation(template, "test").findings if finding.rule_id == rule_id]
+    # A copy: analyses of a parsed template are cached by its identity, and the tests change templates in place.
+    analysis = analyze_document(copy.deepcopy(template), "test")
+    return [finding for finding in analysis.findings if finding.rule_id == rule_id]
 
 
 def cloudformation_verdicts(template: dict, rule_id: str) -> set:
@@ -80,7 +79,7 @@ def cloudformation_verdicts(template: dict, rule_id: str) -> set:
 @pytest.mark.parametrize("reference", [{"Ref": "AlbSubnets"}, {"Fn::GetAtt": ["AlbSubnets", "PrefixListId"]}])
 def test_a_cloudformation_rule_naming_a_prefix_list_of_the_template_stands_for_its_entries(reference):
     template = cloudformation_stack({"SourcePrefixListId": reference})
-    topology = build_cloudformation(template, Resolver(template))
+    topology = default_topology(template)
     (rule,) = topology.security_groups["AppSg"].ingress
     assert rule.peer.value == "AlbSubnets"
     assert rule.peer.prefix_list.entries == tuple(parse_network(cidr) for cidr in ALB_SUBNETS)

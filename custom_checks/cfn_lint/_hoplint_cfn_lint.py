@@ -38,10 +38,11 @@ logged with its traceback under `cfn-lint --debug`.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from cfnlint.rules import CloudFormationLintRule, RuleMatch
 
@@ -54,7 +55,12 @@ except ModuleNotFoundError as missing:
     # Appended, so it shadows nothing that is installed.
     sys.path.append(str(Path(__file__).resolve().parents[2]))
 
-from policies import RULES, Analysis, Verdict, analyze_document  # noqa: E402
+from policies import RULES, Analysis, Verdict  # noqa: E402
+from policies.findings import same_file  # noqa: E402
+from policies.analysis import analyze_scan  # noqa: E402
+from policies.cloudformation.deployment_files import describe_scan  # noqa: E402
+from policies.cloudformation.loader import ScannedTemplate  # noqa: E402
+from policies.wrapping import wrap_once  # noqa: E402
 
 # A child of cfn-lint's logger, so that `cfn-lint --debug` prints it.
 LOGGER = logging.getLogger("cfnlint.hoplint")
@@ -62,9 +68,10 @@ LOGGER = logging.getLogger("cfnlint.hoplint")
 
 @dataclass
 class TemplateAnalysis:
-    """The engine's verdicts on one template, or why there are none."""
+    """The engine's verdicts on the application a template belongs to, or why there are none."""
 
     template: Any  # cfn-lint's parsed template; kept alive so that identity comparisons stay sound
+    source: str
     analysis: Analysis | None
     problems: list = field(default_factory=list)
     # cfn-lint rule id -> the resources whose `Metadata: cfn-lint: config: ignore_checks` name it
@@ -72,7 +79,13 @@ class TemplateAnalysis:
 
     def reported(self, rule_id: str, resource: str) -> bool:
         """False when `resource` ignores the cfn-lint rule `rule_id` (see the module docstring)."""
-        return resource not in self.ignored_on.get(rule_id, ())
+        return resource.rsplit("/", 1)[-1] not in self.ignored_on.get(rule_id, ())
+
+    def findings(self) -> list:
+        """The application's findings whose property to fix is in this template."""
+        if self.analysis is None:
+            return []
+        return [finding for finding in self.analysis.findings if same_file(finding.file, self.source)]
 
 
 # cfn-lint runs every rule on a template before it parses the next one: remembering the last
@@ -81,28 +94,116 @@ _last: TemplateAnalysis | None = None
 
 
 def analysis_of(cfn) -> TemplateAnalysis:
-    """The engine's analysis of cfn-lint's template `cfn`, computed once for all rules."""
+    """The engine's analysis of cfn-lint's template `cfn`, with the other templates of the run, computed once
+    for all rules and all templates of the application."""
     global _last
     if _last is None or _last.template is not cfn.template:
-        _last = _analyse(cfn.template, cfn.filename or "<stdin>")
+        source = cfn.filename or "<stdin>"
+        _last = _analyse(cfn.template, source)
         _last.ignored_on = _directives(cfn)
     return _last
 
 
 def _analyse(template: Any, source: str) -> TemplateAnalysis:
     try:
-        # cfn-lint's template is already parsed (dict and str subclasses carrying their marks): reuse it.
-        analysis = analyze_document(template, source)
+        scan = analyze_scan(*_scan_of(template, source))
+        analysis = scan.of(source)
     except Exception as error:  # an engine bug must not abort cfn-lint or its other rules
         LOGGER.debug("hoplint's engine failed on %s", source, exc_info=True)
         return TemplateAnalysis(
             template,
+            source,
             None,
             [f"the engine failed ({type(error).__name__}: {error}); run cfn-lint --debug for the traceback"],
         )
     if analysis.problems:
-        return TemplateAnalysis(template, None, list(analysis.problems))
-    return TemplateAnalysis(template, analysis)
+        return TemplateAnalysis(template, source, None, list(analysis.problems))
+    return TemplateAnalysis(template, source, analysis)
+
+
+# The run's templates: cfn-lint lints its templates one after the other, each parsed when its turn comes. An
+# application spans several, so the first of them asks for the others: they are parsed with cfn-lint's own
+# decoder, and handed back to cfn-lint when their turn comes, so that each is parsed once.
+_run: dict = {"files": None, "config": None}
+_decoded: dict = {}  # absolute path -> (size and modification time, cfn-lint's decode result)
+_DECODED_KEPT = 256
+
+
+def _scan_of(template: Any, source: str) -> tuple:
+    """(ScannedTemplates of the run, the run's deployment description) for the template being linted."""
+    files = _run["files"] or []
+    if source == "<stdin>" or not any(same_file(path, source) for path in files):
+        files = [source] if source != "<stdin>" else []
+    scanned = [ScannedTemplate(source, template)]
+    for path in files:
+        if not same_file(path, source):
+            scanned.append(_decode_for_scan(path))
+    return scanned, describe_scan(files)
+
+
+def _decode_for_scan(path: str) -> ScannedTemplate:
+    from cfnlint.decode import decode
+
+    key = os.path.abspath(path)
+    stamp = _stamp(path)
+    hit = _decoded.get(key)
+    if hit is None or hit[0] != stamp:
+        hit = _decoded[key] = (stamp, decode(path))
+        while len(_decoded) > _DECODED_KEPT:
+            _decoded.pop(next(iter(_decoded)))
+    template, matches = hit[1]
+    if matches or not isinstance(template, dict):
+        return ScannedTemplate(path, None, problem=f"{path}: cfn-lint could not parse it")
+    return ScannedTemplate(path, template)
+
+
+def _stamp(path: str) -> tuple:
+    try:
+        status = os.stat(path)
+    except OSError:
+        return ()
+    return status.st_size, status.st_mtime_ns
+
+
+def _remember_run(run: Callable) -> Callable:
+    """Rules.run, noting which templates the run lints (cfn-lint tells its rules only the current one)."""
+
+    def run_noting_the_templates(rules: Any, filename: Any, cfn: Any, config: Any = None) -> Any:
+        if config is not None and config is not _run["config"]:
+            _run["config"] = config
+            try:
+                _run["files"] = list(config.templates or [])
+            except Exception:  # a configuration cfn-lint itself cannot expand: lint the template alone
+                _run["files"] = []
+        return run(rules, filename, cfn, config)
+
+    return run_noting_the_templates
+
+
+def _decoded_once(decode: Callable) -> Callable:
+    """cfn-lint's decode, handing back a template this adapter already decoded for an application."""
+
+    def decode_once(filename: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(filename, str) and not args and not kwargs:
+            hit = _decoded.get(os.path.abspath(filename))
+            if hit is not None and hit[0] == _stamp(filename):
+                return hit[1]
+        return decode(filename, *args, **kwargs)
+
+    return decode_once
+
+
+def _install_hooks() -> None:
+    try:
+        import cfnlint.runner.template.runner as template_runner
+        from cfnlint.rules import Rules
+    except ImportError:  # another cfn-lint: templates are then linted one by one
+        return
+    wrap_once(Rules, "run", _remember_run)
+    wrap_once(template_runner, "decode", _decoded_once)
+
+
+_install_hooks()
 
 
 def _directives(cfn) -> dict:
@@ -118,11 +219,12 @@ def unreadable_matches(cfn) -> list:
     wrong: at the first such value, naming each (see the module docstring)."""
     template_analysis = analysis_of(cfn)
     analysis = template_analysis.analysis
-    unreadable: dict = {}  # (rule id, resource) -> {(reason, path): Unknown}, in the order found
+    unreadable: dict = {}  # (rule id, resource) -> {(reason, path): Unreadable}, in the order found
     for finding in analysis.findings if analysis else ():
-        if finding.verdict == Verdict.UNKNOWN and finding.unreadable:
+        here = [value for value in finding.unreadable if same_file(value.file, template_analysis.source)]
+        if finding.verdict == Verdict.UNKNOWN and here:
             values = unreadable.setdefault((finding.rule_id, finding.resource), {})
-            values.update(((value.reason, value.path), value) for value in finding.unreadable)
+            values.update(((value.reason, value.path), value) for value in here)
     matches = []
     for (rule_id, resource), values in unreadable.items():
         rule = RULES[rule_id]
@@ -152,6 +254,7 @@ class CatalogRule(CloudFormationLintRule):
             return []
         return [
             RuleMatch(list(finding.path), finding.message)
-            for finding in template_analysis.analysis.for_rule(self.hop_id)
-            if finding.verdict == Verdict.FAILED and template_analysis.reported(self.id, finding.resource)
+            for finding in template_analysis.findings()
+            if finding.rule_id == self.hop_id and finding.verdict == Verdict.FAILED
+            and template_analysis.reported(self.id, finding.resource)
         ]

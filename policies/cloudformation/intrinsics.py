@@ -5,13 +5,13 @@ from __future__ import annotations
 import ipaddress
 import itertools
 import re
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from policies.values import ResourceRef, Unknown, malformed, shown
 
 NO_VALUE = object()  # AWS::NoValue: the property or list item disappears
 MAX_DEPTH = 64
-MAX_FREE_CONDITIONS = 6  # 2**6 deployments to evaluate; beyond that only the default one is
 # Fn::Sub and Fn::Join can double a string per nesting level: a few lines could ask for terabytes.
 # CloudFormation templates are at most 1 MB, so no real resolved string comes near this.
 MAX_TEXT = 1_000_000
@@ -19,19 +19,40 @@ MAX_CIDR_COUNT = 256  # CloudFormation's limit on Fn::Cidr's count
 
 _ID_ATTRIBUTES = {"GroupId", "Arn", "TargetGroupArn", "LoadBalancerArn", "ListenerArn", "TaskDefinitionArn",
                   "PrefixListId"}
+NESTED_STACK = "AWS::CloudFormation::Stack"
 _CIDR_ATTRIBUTES = {("AWS::EC2::VPC", "CidrBlock"), ("AWS::EC2::Subnet", "CidrBlock")}
 _SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
 _INDEX_TEXT = re.compile(r"[0-9]{1,6}")
 _RESOLVING = object()  # marks a CIDR block being resolved, to tell a circular GetAtt
 
 
-class Resolver:
-    """Evaluates intrinsics for one deployment: parameter defaults and one truth value per condition."""
+NOT_GIVEN = object()  # a stack's scope gives no value for a parameter: its Default applies
 
-    def __init__(self, template: dict, conditions: dict | None = None, parameter_defaults: bool = True) -> None:
+
+@dataclass(frozen=True)
+class Joined(Unknown):
+    """`Fn::Join` of resources' physical ids, e.g. a nested stack's output `!Join [",", [!Ref A, !Ref B]]`: a
+    string known only at deploy time, whose items a `List<>` parameter or `Fn::Split` gets back."""
+
+    delimiter: str = ","
+    items: tuple = ()
+
+
+class Resolver:
+    """Evaluates intrinsics for one deployment: parameter defaults and one truth value per condition.
+
+    `scope` joins the template to the other stacks of its application (policies.application.scopes): the
+    values its parent stack or a deployment description gives its parameters, its stack name, the outputs of
+    its nested stacks, the exports it imports, and the ids of its resources in the application. Without one, a
+    template stands alone: those values are unknown.
+    """
+
+    def __init__(self, template: dict, conditions: dict | None = None, parameter_defaults: bool = True,
+                 scope: Any = None) -> None:
         self.template = template
-        self.conditions = conditions or {}
+        self.conditions = conditions if conditions is not None else {}
         self.parameter_defaults = parameter_defaults
+        self.scope = scope
         self.resources = _mapping(template.get("Resources"))
         self.parameters = _mapping(template.get("Parameters"))
         self.mappings = _mapping(template.get("Mappings"))
@@ -63,15 +84,26 @@ class Resolver:
             return malformed(f"parameter {name} is malformed")
         kind = str(declaration.get("Type", ""))
         if kind.startswith("AWS::SSM::Parameter"):
-            return Unknown(f"parameter {name} is read from SSM at deploy time")
-        if not self.parameter_defaults:
-            return Unknown(f"parameter {name} is chosen at deploy time")
-        if "Default" not in declaration:
-            return Unknown(f"parameter {name} has no Default")
-        default = declaration["Default"]
+            return Unknown(f"parameter {name}{self._of_stack()} is read from SSM at deploy time")
+        given = self.scope.parameter(name) if self.scope is not None else NOT_GIVEN
+        if given is NOT_GIVEN:
+            if not self.parameter_defaults:
+                return Unknown(f"parameter {name}{self._of_stack()} is chosen at deploy time")
+            if "Default" not in declaration:
+                return Unknown(f"parameter {name}{self._of_stack()} has no Default")
+            given = declaration["Default"]
         if kind.startswith("List<") or kind == "CommaDelimitedList":
-            return [item.strip() for item in str(default).split(",")]
-        return default
+            return _as_list_parameter(given)
+        return given
+
+    def _of_stack(self) -> str:
+        """" of stack X" in an application of several stacks, where parameters of different stacks share names."""
+        label = self.scope.label if self.scope is not None else ""
+        return f" of stack {label}" if label else ""
+
+    def resource_id(self, logical_id: str) -> str:
+        """The id of one of the template's resources in its application."""
+        return self.scope.qualify(logical_id) if self.scope is not None else logical_id
 
     def _ref(self, name: Any, depth: int) -> Any:
         name = self.resolve(name, depth)
@@ -79,12 +111,14 @@ class Resolver:
             return name if isinstance(name, Unknown) else malformed(f"Ref to {shown(name)}")
         if name == "AWS::NoValue":
             return NO_VALUE
+        if name == "AWS::StackName" and self.scope is not None:
+            return self.scope.stack_name()
         if name.startswith("AWS::"):
             return Unknown(f"{name} is known only at deploy time")
         if name in self.parameters:
             return self.parameter(name)
         if name in self.resources:
-            return ResourceRef(name)
+            return ResourceRef(self.resource_id(name))
         return malformed(f"Ref to {shown(name)}, which the template does not define")
 
     def _get_att(self, argument: Any, depth: int) -> Any:
@@ -102,7 +136,12 @@ class Resolver:
         kind = declaration.get("Type") if isinstance(declaration, dict) else None
         if isinstance(kind, str) and (kind, attribute) in _CIDR_ATTRIBUTES:
             return self._cidr_block(resource, attribute, depth)
-        return ResourceRef(resource, None if attribute in _ID_ATTRIBUTES else attribute)
+        if kind == NESTED_STACK and attribute.startswith("Outputs."):
+            output = attribute[len("Outputs."):]
+            if self.scope is not None:
+                return self.scope.nested_output(resource, output)
+            return Unknown(f"output {output} of nested stack {resource}, whose template is not scanned with it")
+        return ResourceRef(self.resource_id(resource), None if attribute in _ID_ATTRIBUTES else attribute)
 
     def _cidr_block(self, resource: str, attribute: str, depth: int) -> Any:
         if resource in self._cidr_blocks:
@@ -176,6 +215,8 @@ class Resolver:
             return items if isinstance(items, Unknown) else index
         if isinstance(index, str) and _INDEX_TEXT.fullmatch(index):
             index = int(index)
+        if isinstance(items, Joined) and isinstance(index, int) and 0 <= index < len(items.items):
+            return items.items[index]
         in_range = isinstance(index, int) and isinstance(items, list) and 0 <= index < len(items)
         if isinstance(index, bool) or not in_range:
             return malformed(f"Fn::Select index {shown(index)} outside {shown(items)}")
@@ -189,6 +230,9 @@ class Resolver:
         unknown = next((item for item in [delimiter, *items] if isinstance(item, Unknown)), None)
         if unknown:
             return unknown
+        if isinstance(delimiter, str) and any(isinstance(item, ResourceRef) for item in items) and all(
+                isinstance(item, (str, ResourceRef)) for item in items):
+            return Joined(f"Fn::Join of {', '.join(map(str, items))}", delimiter=delimiter, items=tuple(items))
         if not all(isinstance(item, (str, int)) and not isinstance(item, bool) for item in [delimiter, *items]):
             return malformed(f"Fn::Join of {shown(items)}")
         texts = [str(item) for item in items]
@@ -201,6 +245,8 @@ class Resolver:
         if not (isinstance(argument, list) and len(argument) == 2):
             return _unreadable(argument, f"Fn::Split {shown(argument)} is malformed")
         delimiter, text = argument
+        if isinstance(text, Joined) and delimiter == text.delimiter:
+            return list(text.items)
         if isinstance(text, Unknown):
             return text
         if not (isinstance(delimiter, str) and delimiter and isinstance(text, str)):
@@ -238,12 +284,14 @@ class Resolver:
         except (TypeError, ValueError):
             return _unreadable(argument, f"Fn::Cidr {shown(argument)}")
 
-    def _import_value(self, argument: Any, depth: int) -> Unknown:
+    def _import_value(self, argument: Any, depth: int) -> Any:
         name = self.resolve(argument, depth)
         if isinstance(name, Unknown) and name.malformed:
             return name
         if not isinstance(name, (str, Unknown)):
             return malformed(f"Fn::ImportValue {shown(name)} is malformed")
+        if self.scope is not None:
+            return self.scope.imported(argument)
         return Unknown(f"Fn::ImportValue {name}")
 
     def _length(self, argument: Any, depth: int) -> Any:
@@ -283,6 +331,16 @@ _HANDLERS = {
 }
 
 
+def _as_list_parameter(value: Any) -> Any:
+    """A `List<>` or CommaDelimitedList parameter's value: a comma-separated string split, a list kept, and the
+    items of a joined list of resources (a nested stack's output) given back."""
+    if isinstance(value, Joined) and value.delimiter == ",":
+        return list(value.items)
+    if isinstance(value, (list, Unknown)):
+        return value
+    return [item.strip() for item in str(value).split(",")]
+
+
 def _unreadable(argument: Any, reason: str) -> Unknown:
     """Why a function's resolved argument cannot be used: its own reason if it is unknown, else `reason`."""
     return argument if isinstance(argument, Unknown) else malformed(reason)
@@ -300,157 +358,3 @@ def _is_literal(value: Any) -> bool:
     """A scalar, or a list of scalars: what a Mappings entry may hold."""
     items = value if isinstance(value, list) else [value]
     return not any(isinstance(item, (dict, list)) for item in items)
-
-
-class Deployments:
-    """The truth values the template's Conditions can take together.
-
-    Each `Fn::Equals` whose sides depend on a parameter or a pseudo-parameter is a free choice made at
-    deploy time; conditions built from the same comparison move together. Enumerating those choices
-    gives every combination of Fn::If branches the template allows.
-
-    Conditions that cannot be evaluated (malformed, circular, or naming conditions the template does
-    not define) make the template ambiguous: `problems` says why, and there is nothing to enumerate.
-    A resource `Condition` naming no condition is one too, since whether the resource exists decides
-    which security group rules do.
-    """
-
-    def __init__(self, template: dict) -> None:
-        self.definitions = _mapping(template.get("Conditions"))
-        self._deploy_time = Resolver(template, parameter_defaults=False)
-        self._defaults = Resolver(template)
-        self._choices: dict = {}  # canonical Fn::Equals -> index of its free choice
-        self._constants: dict = {}
-        self.problems: list = []
-        references = {name: self._check(name, definition) for name, definition in self.definitions.items()}
-        self._check_resources(_mapping(template.get("Resources")))
-        self._order = self._evaluation_order(references)
-        if not self.problems:
-            for definition in self.definitions.values():
-                self._collect(definition)
-        self.exhaustive = len(self._choices) <= MAX_FREE_CONDITIONS
-
-    def scenarios(self) -> list:
-        """Every distinct {condition: bool} the template allows (only the default one if too many)."""
-        if self.problems:
-            return []
-        if not self.exhaustive:
-            return [self._evaluate_all(None)]
-        seen, result = set(), []
-        for choice in itertools.product((True, False), repeat=len(self._choices)):
-            scenario = self._evaluate_all(choice)
-            signature = tuple(sorted(scenario.items(), key=repr))
-            if signature not in seen:
-                seen.add(signature)
-                result.append(scenario)
-        return result
-
-    # -- checking ---------------------------------------------------------------------------------
-
-    def _check(self, name: Any, definition: Any) -> set:
-        """The conditions `definition` refers to; a malformed definition is a problem."""
-        references: set = set()
-        problem = self._malformed_part(definition, references)
-        if problem:
-            self.problems.append(f"condition {shown(name)}: {problem}")
-        return references
-
-    def _malformed_part(self, expression: Any, references: set) -> str | None:
-        if not (isinstance(expression, dict) and len(expression) == 1):
-            return f"{shown(expression)} is not a condition function"
-        (function, argument), = expression.items()
-        if function == "Condition":
-            if not (isinstance(argument, str) and argument in self.definitions):
-                return f"Condition {shown(argument)} names no condition of the template"
-            references.add(argument)
-            return None
-        if function == "Fn::Equals":
-            if isinstance(argument, list) and len(argument) == 2:
-                return None
-            return f"Fn::Equals {shown(argument)} does not compare two values"
-        if function not in ("Fn::And", "Fn::Or", "Fn::Not"):
-            return f"{shown(function)} is not a condition function"
-        if not (isinstance(argument, list) and argument and (function != "Fn::Not" or len(argument) == 1)):
-            return f"{function} {shown(argument)} is malformed"
-        return next(filter(None, (self._malformed_part(item, references) for item in argument)), None)
-
-    def _check_resources(self, resources: dict) -> None:
-        for resource_id, declaration in resources.items():
-            if isinstance(declaration, dict) and "Condition" in declaration:
-                condition = declaration["Condition"]
-                if not (isinstance(condition, str) and condition in self.definitions):
-                    self.problems.append(f"resource {shown(resource_id)}: Condition {shown(condition)} names no "
-                                         f"condition of the template")
-
-    def _evaluation_order(self, references: dict) -> list:
-        """Condition names, each after those it refers to; conditions in a circle are a problem."""
-        dependents: dict = {name: [] for name in references}
-        waiting = {name: len(referred) for name, referred in references.items()}
-        for name, referred in references.items():
-            for other in referred:
-                dependents[other].append(name)
-        ready = [name for name, count in waiting.items() if count == 0]
-        order = []
-        while ready:
-            name = ready.pop()
-            order.append(name)
-            for dependent in dependents[name]:
-                waiting[dependent] -= 1
-                if waiting[dependent] == 0:
-                    ready.append(dependent)
-        circular = [name for name, count in waiting.items() if count > 0]
-        if circular:
-            self.problems.append(f"conditions {shown(circular)} refer to themselves through Condition")
-        return order
-
-    # -- evaluating -------------------------------------------------------------------------------
-
-    def _collect(self, expression: Any) -> None:
-        (function, argument), = expression.items()
-        if function == "Fn::Equals":
-            key = _canonical(argument)
-            if key not in self._constants and key not in self._choices:
-                constant = self._compare(self._deploy_time, argument)
-                if isinstance(constant, bool):
-                    self._constants[key] = constant
-                else:
-                    self._choices[key] = len(self._choices)
-        elif function != "Condition":
-            for item in argument:
-                self._collect(item)
-
-    def _evaluate_all(self, choice: tuple | None) -> dict:
-        values: dict = {}
-        for name in self._order:  # a condition's references are evaluated before it
-            values[name] = self._evaluate(self.definitions[name], choice, values)
-        return {name: values[name] for name in self.definitions}
-
-    def _evaluate(self, expression: dict, choice: tuple | None, values: dict) -> bool:
-        (function, argument), = expression.items()
-        if function == "Fn::Equals":
-            key = _canonical(argument)
-            if key in self._constants:
-                return self._constants[key]
-            if choice is None:
-                return self._compare(self._defaults, argument) is True
-            return choice[self._choices[key]]
-        if function == "Condition":
-            return values[argument]
-        results = [self._evaluate(item, choice, values) for item in argument]
-        if function == "Fn::And":
-            return all(results)
-        if function == "Fn::Or":
-            return any(results)
-        return not results[0]  # Fn::Not
-
-    @staticmethod
-    def _compare(resolver: Resolver, argument: Any) -> bool | None:
-        left, right = (resolver.resolve(side) for side in argument)
-        if any(isinstance(side, (Unknown, ResourceRef)) for side in (left, right)):
-            return None
-        return str(left) == str(right)
-
-
-def _canonical(expression: Any) -> str:
-    # repr, not json.dumps: a template's mapping keys may mix types (sort_keys fails on 1 and "a").
-    return repr(expression)

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import stat
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import yaml
 
-from policies.analysis import collector_paused
+from policies.collector import collector_paused
 
 # Aliases are shared objects once loaded, but walking them multiplies: a "billion laughs" document is a
 # few hundred bytes. No real template needs more than a handful.
@@ -196,3 +202,53 @@ def _yaml_error_text(error: yaml.YAMLError) -> str:
     mark = getattr(error, "problem_mark", None)
     problem = getattr(error, "problem", None) or str(error)
     return f"{problem} (line {mark.line + 1}, column {mark.column + 1})" if mark else problem
+
+
+@dataclass(frozen=True, eq=False)
+class ScannedTemplate:
+    """One template a run scans: parsed, with the line of each key, or why it is no template to judge."""
+
+    source: str  # the path as the tool or the user named it
+    template: Any  # the parsed document: a mapping with Resources when it is a template, else None
+    line_of: Callable | None = None  # path inside the document -> 1-based line, when the reader kept them
+    problem: str | None = None  # why the file is no template the engine can judge
+    digest: str = ""  # of the bytes read, so that an edited file is read again
+
+
+# CloudFormation takes templates of up to 1 MB: a file ten times larger is no template, refused unread.
+MAX_TEMPLATE_BYTES = 10_000_000
+# A run reads each file once, however many stacks deploy it or rules ask: recent reads by path and content.
+_READS_KEPT = 256
+_reads: OrderedDict = OrderedDict()
+_reads_lock = threading.Lock()
+
+
+def read_template_file(path: str) -> ScannedTemplate:
+    """The template in the file `path`; never raises: a file that cannot be read or judged says why."""
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(_read_limit(handle))
+    except OSError as error:
+        return ScannedTemplate(path, None, problem=f"cannot read {path}: {error.strerror or error}")
+    if len(raw) > MAX_TEMPLATE_BYTES:
+        return ScannedTemplate(path, None, problem=f"{path}: larger than {MAX_TEMPLATE_BYTES} bytes, not analysed")
+    digest = hashlib.sha256(raw).hexdigest()
+    key = (os.path.abspath(path), digest)
+    with _reads_lock:
+        scanned = _reads.get(key)
+        if scanned is None or scanned.source != path:
+            document, line_of, problem = load_template_text(raw, path)
+            scanned = ScannedTemplate(path, document, line_of, problem, digest)
+            _reads[key] = scanned
+            if len(_reads) > _READS_KEPT:
+                _reads.popitem(last=False)
+        _reads.move_to_end(key)
+        return scanned
+
+
+def _read_limit(handle: Any) -> int:
+    """Bytes to ask for: one past the limit shows a file too large, and a regular file's own size keeps
+    read() from reserving the whole limit for a small template."""
+    status = os.fstat(handle.fileno())
+    size = status.st_size if stat.S_ISREG(status.st_mode) else MAX_TEMPLATE_BYTES
+    return min(size, MAX_TEMPLATE_BYTES) + 1

@@ -50,6 +50,16 @@ SUBNET = "AWS::EC2::Subnet"
 NETWORK_ACL = "AWS::EC2::NetworkAcl"
 PREFIX_LIST = "AWS::EC2::PrefixList"
 LAUNCH_TYPES = ("EC2", "FARGATE", "EXTERNAL", "MANAGED_INSTANCES")
+# The kinds of resources a topology is built from. Only their Conditions are read: a deployment's verdicts
+# depend on those alone, not on the conditions of its alarms, roles or DNS records.
+TOPOLOGY_TYPES = frozenset({
+    SECURITY_GROUP, SECURITY_GROUP + "Ingress", SECURITY_GROUP + "Egress", PREFIX_LIST, SUBNET, NETWORK_ACL,
+    NETWORK_ACL + "Entry", "AWS::EC2::SubnetNetworkAclAssociation", "AWS::EC2::VPC", LAUNCH_TEMPLATE,
+    ELBV2 + "LoadBalancer", ELBV2 + "Listener", ELBV2 + "ListenerRule", ELBV2 + "TargetGroup",
+    "AWS::ECS::Cluster", "AWS::ECS::CapacityProvider", "AWS::ECS::ClusterCapacityProviderAssociations",
+    "AWS::ECS::TaskDefinition", "AWS::ECS::Service", "AWS::CodeDeploy::DeploymentGroup",
+    "AWS::AutoScaling::AutoScalingGroup", "AWS::AutoScaling::LaunchConfiguration",
+})
 
 
 class ResourceReadError(Exception):
@@ -94,7 +104,12 @@ class _Properties:
         return Prop(located(value, path), path)
 
     def child(self, name: str) -> "_Properties":
-        """The nested object `name`, resolved as a whole when an intrinsic builds it."""
+        """The nested object `name`, resolved as a whole when an intrinsic builds it. A mapping is read property
+        by property, as rules ask: only what they read decides which deployments differ (the conditions of an
+        unread property do not)."""
+        raw = self.raw.get(name) if self.unreadable is None else None
+        if isinstance(raw, dict) and not _is_function_call(raw):
+            return _Properties(self.resolver, raw, self.path + (name,))
         prop = self.get(name)
         return _Properties(self.resolver, prop.value, prop.path)
 
@@ -116,7 +131,8 @@ class _Properties:
             if not isinstance(raw, list):
                 return
         for index, item in enumerate(raw):
-            item = self.resolver.resolve(item)
+            if not isinstance(item, dict) or _is_function_call(item):  # a mapping is read as rules ask
+                item = self.resolver.resolve(item)
             if item is not NO_VALUE:
                 yield index, _Properties(self.resolver, item, path + (index,))
 
@@ -130,8 +146,10 @@ def _is_function_call(value: Any) -> bool:
 
 
 class _Builder:
-    def __init__(self, template: dict, resolver: Resolver) -> None:
-        self.resolver = resolver
+    """Builds one deployment's topology from the scopes of the stacks it deploys (policies.application.scopes):
+    each gives its template, the Resolver of its values and how its resources are named in the application."""
+
+    def __init__(self, scopes: list) -> None:
         self.topology = Topology()
         self.groups_with_declared_egress: set = set()
         self.acl_associations: dict = {}  # subnet id -> [Prop(network ACL id or Unknown, association path)]
@@ -139,22 +157,30 @@ class _Builder:
         # the template adds to a default ACL, and an association naming a subnet that cannot be told.
         self.default_acl_change: Any = None
         self.unplaced_association: Any = None
-        self.declarations = {}
-        for resource_id, declaration in resolver.resources.items():
-            if not isinstance(declaration, dict) or not isinstance(declaration.get("Type"), str):
-                continue
-            condition = declaration.get("Condition")
-            if isinstance(condition, str) and resolver.conditions.get(condition) is False:
-                continue
-            self.declarations[resource_id] = declaration
-            self.topology.resource_types[resource_id] = declaration["Type"]
+        self.declarations: dict = {}  # resource id -> (scope, logical id, declaration)
+        for scope in scopes:
+            resolver = scope.resolver
+            for logical_id, declaration in resolver.resources.items():
+                if not isinstance(declaration, dict) or declaration.get("Type") not in TOPOLOGY_TYPES:
+                    continue
+                condition = declaration.get("Condition")
+                if isinstance(condition, str) and resolver.conditions.get(condition) is False:
+                    continue
+                resource_id = scope.qualify(logical_id)
+                self.declarations[resource_id] = (scope, logical_id, declaration)
+                self.topology.resource_types[resource_id] = declaration["Type"]
+
+    def path_of(self, resource_id: str) -> tuple:
+        """Where the resource is declared: its stack (in an application of several) and its logical id."""
+        scope, logical_id, _ = self.declarations[resource_id]
+        return scope.root + ("Resources", logical_id)
 
     def properties(self, resource_id: str) -> _Properties:
-        raw = self.declarations[resource_id].get("Properties")
-        return _Properties(self.resolver, raw, ("Resources", resource_id, "Properties"))
+        scope, _, declaration = self.declarations[resource_id]
+        return _Properties(scope.resolver, declaration.get("Properties"), self.path_of(resource_id) + ("Properties",))
 
     def of_type(self, kind: str) -> list:
-        return [rid for rid, declaration in self.declarations.items() if declaration["Type"] == kind]
+        return [rid for rid, (_, _, declaration) in self.declarations.items() if declaration["Type"] == kind]
 
     def each(self, kind: str, read: Callable[[str], Any]) -> dict:
         """{id: read(id)} for every resource of type `kind`; an unexpected error names the resource."""
@@ -250,7 +276,7 @@ class _Builder:
         properties = self.properties(resource_id)
         group = SecurityGroup(
             resource_id,
-            ("Resources", resource_id),
+            self.path_of(resource_id),
             ingress_path=properties.get("SecurityGroupIngress").path,
             egress_path=properties.get("SecurityGroupEgress").path,
         )
@@ -331,13 +357,13 @@ class _Builder:
         entries = tuple(entry.get("Cidr", _entry_cidr).value for _, entry in properties.items("Entries"))
         # One entry that cannot be read may hold any address: then no coverage can be told.
         unreadable = next((cidr for cidr in entries if isinstance(cidr, Unknown)), None)
-        return PrefixList(resource_id, ("Resources", resource_id),
+        return PrefixList(resource_id, self.path_of(resource_id),
                           properties.get("AddressFamily", address_family).value, unreadable or entries)
 
     # -- network ACLs -----------------------------------------------------------------------------
 
     def network_acls(self) -> None:
-        self.topology.network_acls.update(self.each(NETWORK_ACL, lambda acl: NetworkAcl(acl, ("Resources", acl))))
+        self.topology.network_acls.update(self.each(NETWORK_ACL, lambda acl: NetworkAcl(acl, self.path_of(acl))))
         self.each(NETWORK_ACL + "Entry", self.network_acl_entry)
         self.each("AWS::EC2::SubnetNetworkAclAssociation", self.network_acl_association)
 
@@ -377,7 +403,7 @@ class _Builder:
         if _names_default_acl(acl.value, self.topology.resource_types):
             return  # back to the default ACL: as if not associated
         subnet = self.subnet_id(properties.get("SubnetId"))
-        acl_id = Prop(self.reference(acl, NETWORK_ACL, "network ACL"), ("Resources", resource_id))
+        acl_id = Prop(self.reference(acl, NETWORK_ACL, "network ACL"), self.path_of(resource_id))
         if isinstance(subnet, str):
             self.acl_associations.setdefault(subnet, []).append(acl_id)
         elif self.unplaced_association is None or subnet.malformed:
@@ -422,7 +448,7 @@ class _Builder:
             unplaced = self.unplaced_association
             may_be_this_one = unplaced is not None and (unplaced.malformed or not in_template)
             acl = self.default_acl_change or (unplaced if may_be_this_one else None)
-        path = associations[0].path if associations else ("Resources", subnet_id) if in_template else ()
+        path = associations[0].path if associations else self.path_of(subnet_id) if in_template else ()
         return Subnet(subnet_id, network, acl, path)
 
     # -- load balancing ---------------------------------------------------------------------------
@@ -436,7 +462,7 @@ class _Builder:
                            properties.get("SubnetMappings").path)
         return LoadBalancer(
             resource_id,
-            ("Resources", resource_id),
+            self.path_of(resource_id),
             Prop("application" if lb_type.value is None else lb_type.value, lb_type.path),
             Prop("internet-facing" if scheme.value is None else scheme.value, scheme.path),
             self.security_group_set(properties.get("SecurityGroups")),
@@ -450,7 +476,7 @@ class _Builder:
         target_type, hc_protocol = properties.get("TargetType", as_text), properties.get("HealthCheckProtocol", as_text)
         return TargetGroup(
             resource_id,
-            ("Resources", resource_id),
+            self.path_of(resource_id),
             properties.get("Protocol", as_text),
             properties.get("Port", as_port),
             Prop("instance" if target_type.value is None else target_type.value, target_type.path),
@@ -464,7 +490,7 @@ class _Builder:
         self.add_forwards(resource_id, properties, "DefaultActions")
         return Listener(
             resource_id,
-            ("Resources", resource_id),
+            self.path_of(resource_id),
             load_balancer,
             properties.get("Protocol", as_text),
             properties.get("Port", as_port),
@@ -511,7 +537,7 @@ class _Builder:
             containers.append(Container(container.get("Name", as_text), mappings, container.path))
         return TaskDefinition(
             resource_id,
-            ("Resources", resource_id),
+            self.path_of(resource_id),
             properties.get("NetworkMode", as_text),
             properties.get("RequiresCompatibilities", _compatibilities),
             containers,
@@ -539,7 +565,7 @@ class _Builder:
         providers = [provider.value for provider in strategy]
         return Service(
             resource_id,
-            ("Resources", resource_id),
+            self.path_of(resource_id),
             self.reference(properties.get("TaskDefinition"), "AWS::ECS::TaskDefinition", "task definition"),
             properties.get("LaunchType", as_text),
             Prop(providers, properties.get("CapacityProviderStrategy").path),
@@ -729,5 +755,6 @@ def _health_check_port(value: Any) -> Any:
     return "traffic-port" if value is None or value == "traffic-port" else as_port(value)
 
 
-def build_topology(template: dict, resolver: Resolver) -> Topology:
-    return _Builder(template, resolver).build()
+def build_topology(scopes: list) -> Topology:
+    """The topology of one deployment of the stacks `scopes` stand for (one, for a lone template)."""
+    return _Builder(scopes).build()

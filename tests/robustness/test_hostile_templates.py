@@ -19,7 +19,9 @@ from oracle import FIXTURES_DIR
 from policies import Verdict, analyze_document, analyze_file
 from policies.analysis import MAX_TEMPLATE_BYTES
 from policies.cloudformation import topology_builder
-from policies.cloudformation.intrinsics import MAX_TEXT, Deployments, Resolver
+from application_support import condition_scenarios
+from policies.application.scenarios import ConditionSpace
+from policies.cloudformation.intrinsics import MAX_TEXT, Resolver
 from policies.document_limits import MAX_NESTING, MAX_VALUES
 from policies.values import Unknown
 
@@ -381,9 +383,7 @@ def test_conditions_built_from_each_other_are_evaluated_once_each():
     template = {"Parameters": {"Env": {"Type": "String", "Default": "dev"}}, "Conditions": conditions,
                 "Resources": {}}
     with hostile.deadline(5):
-        space = Deployments(template)
-        assert space.problems == []
-        assert sorted(scenario["C2199"] for scenario in space.scenarios()) == [False, True]
+        assert sorted(scenario["C2199"] for scenario in condition_scenarios(template)) == [False, True]
 
 
 def test_mapping_keys_of_mixed_types_in_a_condition_are_no_error():
@@ -500,16 +500,21 @@ def test_500_resources_are_judged_in_bounded_time(tmp_path, dump):
     assert len({f.resource for f in analysis.findings if f.verdict is Verdict.PASSED}) == 45 * 4
 
 
-def test_500_resources_with_every_combination_of_six_conditions_in_bounded_time():
+@pytest.mark.parametrize("parameters, deployments", [(6, 64), (1, 7)], ids=["independent", "one parameter"])
+def test_500_resources_with_every_combination_of_six_conditions_in_bounded_time(parameters, deployments):
+    """Six conditions on six parameters: every combination; on one parameter compared with six values: at most
+    one of them is true (cfn-lint's solver), so seven deployments."""
     document = hostile.template_of_500_resources()
-    document["Parameters"]["Env"] = {"Type": "String", "Default": "dev"}
-    document["Conditions"] = {f"C{index}": {"Fn::Equals": [{"Ref": "Env"}, f"v{index}"]} for index in range(6)}
+    for index in range(parameters):
+        document["Parameters"][f"Env{index}"] = {"Type": "String", "Default": "dev"}
+    document["Conditions"] = {f"C{index}": {"Fn::Equals": [{"Ref": f"Env{index % parameters}"}, f"v{index}"]}
+                              for index in range(6)}
     for index, resource in enumerate(document["Resources"].values()):
         if resource["Type"] == "AWS::EC2::SecurityGroupIngress":
             resource["Condition"] = f"C{index % 6}"
     with hostile.deadline(60):
-        analysis = analyze_document(document, "500 resources, 64 deployments")
-    assert len(analysis.deployments) == 64 and analysis.problems == []
+        analysis = analyze_document(document, f"500 resources, {deployments} deployments")
+    assert len(analysis.deployments) == deployments and analysis.problems == []
 
 
 def test_a_template_larger_than_the_limit_is_refused_unread(tmp_path):
@@ -552,10 +557,10 @@ def test_an_error_in_a_rule_is_a_problem_naming_file_and_rule(monkeypatch, fresh
 
 @pytest.mark.parametrize("error", [RecursionError("maximum recursion depth exceeded"), MemoryError()])
 def test_any_error_while_analysing_is_a_problem_for_files_and_parsed_templates(monkeypatch, fresh_template, error):
-    def exhausted(self):
+    def exhausted(self, keys):
         raise error
 
-    monkeypatch.setattr(Deployments, "scenarios", exhausted)
+    monkeypatch.setattr(ConditionSpace, "assignments", exhausted)
     for analysis, source in ((analyze_file(str(fresh_template)), str(fresh_template)),
                              (analyze_document(hostile.fixture_document("good/plain-http.yaml"), "doc"), "doc")):
         assert analysis.problems == [f"{source}: hoplint could not analyse it ({type(error).__name__}: {error})"]

@@ -65,8 +65,10 @@ def _make_engine_importable() -> None:
 
 _make_engine_importable()
 
-from policies import RULES, Rule, Verdict, analyze_file  # noqa: E402  (needs the path set above)
-from policies.analysis import cached, collector_paused  # noqa: E402
+from policies import RULES, Rule, Verdict  # noqa: E402  (needs the path set above)
+from policies.analysis import analyze_paths  # noqa: E402
+from policies.cache import cached  # noqa: E402
+from policies.collector import collector_paused  # noqa: E402
 from policies.catalog import CLOUDFORMATION_TYPES, RULE_OF_CHECKOV_ID  # noqa: E402
 from policies.findings import worst_verdict  # noqa: E402
 from policies.wrapping import wrap_once  # noqa: E402
@@ -175,6 +177,7 @@ class GraphVerdicts:
         self.graph = graph
         self.vertices, self.edges = graph_vertices_and_edges(graph)
         self.analyses: dict = {}  # (reader, file) -> Analysis, None when it cannot be judged
+        self._templates: Any = None  # policies.analysis.ScanAnalysis of the graph's CloudFormation templates
         self.unjudgeable: set = set()  # sources already reported as such
         # checkov id -> (absolute file, resource as records name it) -> Judged
         self.judged: dict = {rule.checkov_id: {} for rule in RULES.values()}
@@ -184,34 +187,55 @@ class GraphVerdicts:
                 self.judge(vertex, rules)
 
     def judge(self, vertex: dict, rules: list) -> None:
-        analysis, resource = self.analysis_and_resource(vertex)
+        analysis, resources = self.analysis_and_resources(vertex)
         if analysis is None:
             return
         entity = record_entity(vertex)
         record = (os.path.abspath(str(vertex.get("file_path_"))), vertex.get("__address__") or vertex.get("id_"))
         for rule in rules:
-            findings = analysis.for_resource(rule.id, resource)
+            # A template deployed as several stacks: one record, the worst of their verdicts.
+            findings = [finding for resource in resources for finding in analysis.for_resource(rule.id, resource)]
             verdict = worst_verdict(finding.verdict for finding in findings)
             if verdict == Verdict.UNKNOWN:
-                warn_unreadable(analysis.source, rule, resource, findings)
+                warn_unreadable(analysis.source, rule, ", ".join(resources), findings)
             if verdict in (Verdict.PASSED, Verdict.FAILED):
                 judged = Judged(verdict, [finding.message for finding in findings if finding.verdict == verdict],
                                 entity)
                 earlier = self.judged[rule.checkov_id].get(record)  # a module's resource, for another root
                 self.judged[rule.checkov_id][record] = earlier.worse(judged) if earlier else judged
 
-    def analysis_and_resource(self, vertex: dict) -> tuple:
-        """(the Analysis holding the vertex's resource, its name there), or (None, None) when none can."""
+    def analysis_and_resources(self, vertex: dict) -> tuple:
+        """(the Analysis holding the vertex's resource, its ids there), or (None, ()) when none can."""
         path = str(vertex.get("file_path_"))
         if vertex["resource_type"] in CLOUDFORMATION_SUBJECT_TYPES:
-            return self.analysis("template", path, analyze_file), str(vertex.get("block_name_")).rsplit(".", 1)[-1]
+            analysis = self.templates().of(path)
+            logical_id = str(vertex.get("block_name_")).rsplit(".", 1)[-1]
+            if not self.judgeable(analysis):
+                return None, ()
+            return analysis, tuple(analysis.application.resource_ids(path, logical_id))
         from policies.terraform import analyze_terraform_plan_file
         from policies.terraform.graph import root_module
 
         if "__file__" in vertex:  # only a plan's vertices name their file so
-            return self.analysis("plan", path, analyze_terraform_plan_file), vertex.get("__address__")
+            return self.analysis("plan", path, analyze_terraform_plan_file), (vertex.get("__address__"),)
         analysis = self.configuration_roots().get(root_module(vertex))
-        return (analysis, vertex.get("__address__")) if self.judgeable(analysis) else (None, None)
+        return (analysis, (vertex.get("__address__"),)) if self.judgeable(analysis) else (None, ())
+
+    def templates(self) -> Any:
+        """The analysis of every CloudFormation template of the graph, as the applications they form."""
+        if self._templates is None:
+            # Every template of the graph, also those without a resource hoplint reports on: a parent stack, a
+            # network stack whose exports the others import.
+            files = sorted({str(vertex["file_path_"]) for _, vertex in self.vertices
+                            if str(vertex.get("resource_type", "")).startswith("AWS::") and "file_path_" in vertex})
+            try:
+                self._templates = analyze_paths(files)
+            except Exception:  # an engine bug: say it, judge nothing of these templates
+                logger.warning("hoplint: cannot judge the templates: the engine failed", exc_info=True)
+                self._templates = _NothingJudged()
+            for note in getattr(getattr(self._templates, "scan", None), "notes", ()):
+                logger.warning("hoplint: %s", note)
+        return self._templates
 
     def analysis(self, reader: str, path: str, analyze: Callable) -> Any:
         if (reader, path) not in self.analyses:
@@ -269,12 +293,19 @@ class Judged:
         return Judged(self.verdict, self.messages + [m for m in other.messages if m not in self.messages], self.entity)
 
 
+class _NothingJudged:
+    """Stands for the analysis of templates the engine failed on: every file of it is judged by no rule."""
+
+    def of(self, source: str) -> Any:
+        return None
+
+
 def warn_unreadable(source: str, rule: Rule, resource: str, findings: list) -> None:
     """Name each value the template gets wrong that kept `rule` from a verdict on `resource`."""
     for finding in findings:
         for value in finding.unreadable:
-            logger.warning("hoplint: %s: %s not judged on %s: cannot read %s: %s", source, rule.checkov_id,
-                           resource, "/".join(map(str, value.path)), value.reason)
+            logger.warning("hoplint: %s: %s not judged on %s: cannot read %s: %s", value.file or source,
+                           rule.checkov_id, resource, "/".join(map(str, value.path)), value.reason)
 
 
 # The solvers of one graph run in threads, one per check: the first judges the graph, the others wait.
