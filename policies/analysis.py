@@ -63,7 +63,8 @@ def analyze_paths(paths: list, environment: dict | None = None) -> ScanAnalysis:
 def analyze_scan(templates: list, description: Description | None = None) -> ScanAnalysis:
     """Analyse scanned templates as the applications they form; cached by their contents and the description."""
     description = description or Description()
-    key = ("scan", tuple((os.path.abspath(t.source), t.digest or id(t.template)) for t in templates),
+    # Keyed by the names the templates are given by: the analysis names its files as the tool named them.
+    key = ("scan", tuple((t.source, t.digest or id(t.template)) for t in templates),
            description.key())
     # Templates read from files are known by their contents; parsed ones (cfn-lint's) by their identity, which
     # the anchor keeps unique.
@@ -118,6 +119,8 @@ def analyze_application(application: Any) -> Analysis:
         if not exhaustive or found <= relevant:
             break
         relevant |= found
+    order = {stack: index for index, stack in enumerate(application.stacks)}
+    consulted = sorted(consulted, key=lambda pair: (order[pair[0]], pair[1]))
     deployments = [Deployment({stack.qualify(name): scenario.conditions(stack)[name] for stack, name in consulted},
                               topology) for scenario, topology in zip(scenarios, topologies)]
     analysis = evaluate(deployments, application.label, application.locate, exhaustive=exhaustive)

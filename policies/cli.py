@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Iterator
 
-from policies.analysis import Analysis, analyze_file
+from policies.analysis import analyze_paths
 from policies.cloudformation.loader import load_template_text
 from policies.explain import explain
 from policies.explain_views import render_json, render_mermaid, render_text
@@ -124,8 +124,7 @@ def _version() -> str:
 
 
 def _explain(arguments: argparse.Namespace) -> int:
-    explanations = [explain(analysis, str(path), NOUN_OF_KIND.get(kind, "file"))
-                    for path, kind, analysis in _analyses(arguments.templates)]
+    explanations = [explain(analysis, str(path), noun) for path, noun, analysis in _analyses(arguments.templates)]
     problems = [problem for explanation in explanations for problem in explanation.problems]  # each names its file
     if arguments.format == "json":
         output = render_json(explanations)
@@ -148,22 +147,43 @@ def _use_color(choice: str) -> bool:
 
 
 def _analyses(targets: list) -> Iterator[tuple]:
-    """(path, kind, analysis) of every named file, and of every template and Terraform root module under every
-    named directory."""
+    """(name, noun, analysis) of every input named: the CloudFormation templates of every named file and
+    directory as the applications they form (one scan), each Terraform plan, each Terraform root module."""
+    entries = []  # (path, kind), in walk order
+    terraform_roots: dict = {}
     for target in map(Path, targets):
         if target.is_dir():
-            yield from _analyses_in_directory(target)
+            found, roots = _entries_in_directory(target)
+            entries += found
+            terraform_roots.update(roots)
         elif target.is_file():
             if target.name.endswith(TERRAFORM_SUFFIXES):
                 raise UsageError(f"{target}: a Terraform file: explain its directory, {target.parent}")
-            kind = _kind(target)
-            yield target, kind, _analysis(target, kind)
+            entries.append((target, _kind(target)))
         else:
             raise UsageError(f"{target}: no such file or directory")
+    templates = [str(path) for path, kind in entries if kind in (CLOUDFORMATION, None)]
+    scan = analyze_paths(templates) if templates else None
+    explained: set = set()
+    for path, kind in entries:
+        if kind == TERRAFORM_PLAN:
+            yield path, NOUN_OF_KIND[kind], analyze_terraform_plan_file(str(path))
+        elif kind == TERRAFORM_CONFIGURATION:
+            yield path, NOUN_OF_KIND[kind], terraform_roots[path]
+        else:
+            analysis = scan.of(str(path))
+            if id(analysis) in explained:
+                continue  # an application already explained at its first template
+            explained.add(id(analysis))
+            application = analysis.application
+            several = application is not None and len(application.sources) > 1
+            yield ((application.label, "application", analysis) if several
+                   else (path, NOUN_OF_KIND[CLOUDFORMATION] if kind else "file", analysis))
 
 
-def _analyses_in_directory(directory: Path) -> Iterator[tuple]:
-    """In walk order: templates and plans, and each Terraform root module where its directory is."""
+def _entries_in_directory(directory: Path) -> tuple:
+    """([(path, kind)] in walk order: templates and plans, and each Terraform root module where its directory
+    is; {root module directory: Analysis})."""
     entries = []  # (path, kind); a directory with Terraform files once, at its first one
     terraform_directories: dict = {}
     for root, subdirectories, files in os.walk(directory):
@@ -179,16 +199,11 @@ def _analyses_in_directory(directory: Path) -> Iterator[tuple]:
                 if kind is not None:
                     entries.append((path, kind))
     roots = _terraform_analyses(directory, terraform_directories) if terraform_directories else {}
-    found = False
-    for path, kind in entries:
-        if kind != TERRAFORM_CONFIGURATION:
-            found = True
-            yield path, kind, _analysis(path, kind)
-        elif path in roots:  # a local module's directory, or one without resources, is no root to explain
-            found = True
-            yield path, kind, roots[path]
-    if not found:
+    # A local module's directory, or one without resources, is no root to explain.
+    entries = [(path, kind) for path, kind in entries if kind != TERRAFORM_CONFIGURATION or path in roots]
+    if not entries:
         raise UsageError(f"{directory}: no CloudFormation template, Terraform plan or Terraform resource in it")
+    return entries, roots
 
 
 def _terraform_analyses(directory: Path, terraform_directories: dict) -> dict:
@@ -228,12 +243,6 @@ def terraform_directory_reader():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def _analysis(path: Path, kind: str | None) -> Analysis:
-    if kind == TERRAFORM_PLAN:
-        return analyze_terraform_plan_file(str(path))
-    return analyze_file(str(path))  # for a file that is no template, its problems say why
 
 
 def _kind(path: Path) -> str | None:

@@ -73,12 +73,21 @@ def _merge(outcomes: list, deployments: list, locate: Callable, exhaustive: bool
 
 
 def deciding_conditions(failing: list, deployments: list) -> tuple:
-    """Conditions with the same value in every failing deployment and another value in some other one."""
+    """Conditions with the same value in every failing deployment and another value in some other one.
+
+    Of conditions that always have the same value, or always opposite ones (`IsEc2` and `IsFargate`, or one
+    parameter's comparison in several stacks), only the first is named: the others say nothing more.
+    """
     first = failing[0].conditions
     deciding = []
     for name, value in first.items():
         if all(d.conditions.get(name) == value for d in failing) and any(
             d.conditions.get(name) != value for d in deployments
-        ):
+        ) and not any(_tied(name, other, deployments) for other, _ in deciding):
             deciding.append((name, value))
     return tuple(deciding)
+
+
+def _tied(name: str, other: str, deployments: list) -> bool:
+    pairs = {(d.conditions.get(name), d.conditions.get(other)) for d in deployments}
+    return pairs <= {(True, True), (False, False)} or pairs <= {(True, False), (False, True)}

@@ -86,6 +86,7 @@ class Explanation:
     paths: list = field(default_factory=list)
     unplaced: list = field(default_factory=list)  # findings of resources on no path (a redirect-only listener)
     problems: list = field(default_factory=list)  # why the template could not be analysed
+    files: list = field(default_factory=list)  # the templates of an application of several, else empty
 
     @property
     def findings(self) -> list:
@@ -102,7 +103,9 @@ def explain(analysis: Analysis, source: str | None = None, noun: str = "template
 
     `source` names the input as the user did; the analysis, cached by absolute path, may name it otherwise.
     """
-    explanation = Explanation(source or analysis.source, noun, problems=list(analysis.problems))
+    application = analysis.application
+    files = application.sources if application is not None and len(application.sources) > 1 else []
+    explanation = Explanation(source or analysis.source, noun, problems=list(analysis.problems), files=files)
     if analysis.problems:
         return explanation
     findings = _FindingIndex(analysis.findings)
@@ -292,6 +295,7 @@ def finding_facts(finding: Finding) -> dict:
         "resource": finding.resource,
         "resource_type": finding.resource_type,
         "message": finding.message,
+        "file": finding.file,
         "line": finding.line,
         "path": [str(part) if not isinstance(part, int) else part for part in finding.path],
     }

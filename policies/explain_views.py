@@ -31,7 +31,10 @@ def render_text(explanations: list, color: bool) -> str:
         return f"    {paint(f'{STATUS_WORD[verdict]:<8}', ANSI[verdict])} {name:<14} {text}"
 
     def finding_row(name: str, finding: Finding, reason: str) -> str:
-        where = f"  (line {finding.line})" if finding.line and finding.verdict is not Verdict.PASSED else ""
+        where = ""
+        if finding.line and finding.verdict is not Verdict.PASSED:
+            # In an application of several templates, the file too: the fix may be in another one.
+            where = f"  ({finding.file}:{finding.line})" if several_files and finding.file else f"  (line {finding.line})"
         return row(finding.verdict, name, f"{finding.rule_id}  {reason}{where}")
 
     def rows(name: str, findings: Iterable[Finding], reason) -> list:
@@ -42,10 +45,14 @@ def render_text(explanations: list, color: bool) -> str:
         return lines + ([row(Verdict.PASSED, name, " ".join(passed))] if passed else [])
 
     lines = []
+    several_files = False
     for explanation in explanations:
         if explanation.problems:
             continue
+        several_files = bool(explanation.files)
         lines.append(paint(explanation.source, ANSI_BOLD))
+        if several_files:
+            lines.append(f"  templates: {', '.join(explanation.files)}")
         if not explanation.paths:
             lines.append("  no ALB -> ECS path: no ECS service registers in a target group here")
         for path in explanation.paths:
@@ -223,6 +230,7 @@ def render_json(explanations: list) -> str:
     def template_facts(explanation: Explanation) -> dict:
         return {
             "source": explanation.source,
+            "files": explanation.files or [explanation.source],
             "problems": explanation.problems,
             "paths": [path_facts(path) for path in explanation.paths],
             "other_findings": [finding_facts(f) for f in explanation.unplaced],

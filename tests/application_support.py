@@ -10,10 +10,12 @@ from policies.cloudformation.loader import ScannedTemplate
 from policies.cloudformation.topology_builder import build_topology
 
 
-def condition_scenarios(*templates: dict, stack: int = 0) -> list | None:
-    """{condition: bool} of every deployment of one stack (by index) of the application the templates form,
-    all of their conditions asked about; None when there are too many deployments to judge each."""
-    scan = join([ScannedTemplate(f"t{index}.yaml", template) for index, template in enumerate(templates)])
+def condition_scenarios(*templates: dict, stack: int = 0, names: tuple = ()) -> list | None:
+    """{condition: bool} of every deployment of one stack (by index) of the application the templates form
+    (read as files named `names`), all of their conditions asked about; None when there are too many
+    deployments to judge each."""
+    names = names or tuple(f"t{index}.yaml" for index in range(len(templates)))
+    scan = join([ScannedTemplate(name, template) for name, template in zip(names, templates)])
     assert not scan.problems, scan.problems
     application = scan.applications[0]
     space = ConditionSpace(application)
@@ -32,3 +34,10 @@ def default_topology(*templates: dict):
     application = scan.applications[0]
     scenario = Scenario(application, ConditionSpace(application))
     return build_topology([scenario.scope(stack) for stack in scenario.deployed_stacks()])
+
+
+def analyze_templates(templates: dict, description=None):
+    """The analysis of a scan of `templates` (file name -> template mapping), as if read from those files."""
+    from policies.analysis import analyze_scan
+
+    return analyze_scan([ScannedTemplate(name, template) for name, template in templates.items()], description)

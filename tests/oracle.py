@@ -17,12 +17,15 @@ def load_expected() -> dict:
     return json.loads(EXPECTED_FILE.read_text())
 
 
+APPLICATIONS_DIR = FIXTURES_DIR / "applications"  # applications of several templates: see applications.py
+
+
 def fixture_templates() -> list:
-    """Every template under FIXTURES_DIR, as expected.json names them; expected.json itself is none."""
+    """Every template under FIXTURES_DIR that stands alone, as expected.json names them."""
     return sorted(
         path.relative_to(FIXTURES_DIR).as_posix()
         for path in FIXTURES_DIR.rglob("*")
-        if path.suffix in TEMPLATE_SUFFIXES and path != EXPECTED_FILE
+        if path.suffix in TEMPLATE_SUFFIXES and path != EXPECTED_FILE and APPLICATIONS_DIR not in path.parents
     )
 
 

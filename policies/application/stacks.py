@@ -11,6 +11,7 @@ logical ids, qualified by their stack's label where it holds several stacks ("Pr
 from __future__ import annotations
 
 import os
+from collections import deque
 from typing import Any
 
 from policies.application.names import is_local_path, name_pattern, path_components, url_path_parts
@@ -92,9 +93,10 @@ class Application:
         sources = self.sources
         if len(sources) == 1:
             return sources[0]
-        common = os.path.commonpath([os.path.abspath(source) for source in sources])
-        relative = os.path.relpath(common)
-        return relative if not relative.startswith("..") else common
+        try:  # as the tool named them, when they are all relative or all absolute
+            return os.path.commonpath(sources) or "."
+        except ValueError:
+            return os.path.commonpath([os.path.abspath(source) for source in sources])
 
     def stacks_of(self, source: str) -> list:
         return list(self._by_source.get(os.path.abspath(source), ()))
@@ -152,10 +154,11 @@ def _reachable(roots: list, nested: dict) -> set:
 
 
 def _expand(root: Stack, nested: dict, stacks: list, notes: list) -> None:
-    """Add `root` and the stacks nested in it, depth first, to `stacks`."""
-    pending = [root]
+    """Add `root` and the stacks nested in it, a level after the other, in the order the templates declare
+    them, to `stacks`."""
+    pending = deque([root])
     while pending:
-        stack = pending.pop()
+        stack = pending.popleft()
         stacks.append(stack)
         above = [stack.template] + [ancestor.template for ancestor in stack.ancestors()]
         for resource, target in nested[stack.template].items():
