@@ -1,4 +1,4 @@
-"""What every hoplint cfn-lint rule shares: the catalog texts, and one engine run per template.
+"""What every hoplint cfn-lint rule shares: the catalog texts, and one engine run per application.
 
 Loading. `cfn-lint --append-rules custom_checks/cfn_lint` (or `append_rules:` in .cfnlintrc) walks this
 directory and executes each file named `[A-Za-z1-9]*.py` as a stand-alone module, outside any package
@@ -10,9 +10,19 @@ imported ones included. A relative `append_rules` path is relative to the workin
 .cfnlintrc. Naming the directory twice (on the command line and in .cfnlintrc with --merge-configs)
 makes cfn-lint stop with DuplicateRuleError.
 
-Matches. Each rule reports its catalog rule's FAILED findings at `finding.path`, the property to fix, so
-cfn-lint shows its line and column. PASSED findings are not reported, nor UNKNOWN ones, except through
-I9000 when a value the template gets wrong is the cause (below).
+Applications. The templates one cfn-lint run lints (its command line, or `templates:` of .cfnlintrc) are
+judged together, as the applications they form (policies.application: nested stacks, exports and imports,
+the scan's deployment description `.hoplint.yaml` or HOPLINT_DEPLOYMENT), and templates a deployment
+description names are read too when the run does not hold them (an editor lints one file at a time).
+cfn-lint tells a rule only the template it lints, so `Rules.run` is wrapped, once per process, to note the
+run's configuration; the other templates are parsed with cfn-lint's own decoder, and its decoder is wrapped
+to hand each back when its turn comes: every template is parsed once. If cfn-lint's internals change, the
+hooks install nothing and each template is judged on its own.
+
+Matches. Each rule reports its catalog rule's FAILED findings whose property to fix lies in the template
+being linted, at `finding.path`, so cfn-lint shows its line and column: a broken hop between a service stack
+and a network stack is underlined where it is fixed. PASSED findings are not reported, nor UNKNOWN ones,
+except through I9000 when a value the template gets wrong is the cause (below).
 
 Suppression. `--ignore-checks`, `--include-checks`, `--mandatory-checks` and the template-level
 `Metadata: cfn-lint: config:` work as for any cfn-lint rule. A resource's
@@ -80,6 +90,13 @@ class TemplateAnalysis:
     def reported(self, rule_id: str, resource: str) -> bool:
         """False when `resource` ignores the cfn-lint rule `rule_id` (see the module docstring)."""
         return resource.rsplit("/", 1)[-1] not in self.ignored_on.get(rule_id, ())
+
+    def notes(self) -> list:
+        """What the application was judged without, said once: on its first template."""
+        if self.analysis is None or self.analysis.application is None:
+            return []
+        first = self.analysis.application.sources[0]
+        return list(self.analysis.notes) if same_file(first, self.source) else []
 
     def findings(self) -> list:
         """The application's findings whose property to fix is in this template."""

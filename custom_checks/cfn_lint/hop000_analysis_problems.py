@@ -22,15 +22,20 @@ class AnalysisProblems(CloudFormationLintRule):
     description = (
         "hoplint checks every hop from client to ALB to ECS task only where its engine can read the template. "
         "This reports a template it could not analyse at all (none of its rules, E9xxx and W9xxx, reports "
-        "anything for it), and each value the template gets wrong that kept one of its rules from a verdict."
+        "anything for it), what it could not follow in an application of several templates (a deployment "
+        "description naming no scanned template), and each value the template gets wrong that kept one of its "
+        "rules from a verdict."
     )
     source_url = "https://github.com/hoplint/hoplint"
     tags = ["hoplint"]
 
     def match(self, cfn) -> list:
         # The path of the whole template: cfn-lint places the match at its first line.
+        template_analysis = hoplint.analysis_of(cfn)
         problems = [
             RuleMatch([], f"hoplint could not analyse this template: {problem}")
-            for problem in hoplint.analysis_of(cfn).problems
+            for problem in template_analysis.problems
         ]
-        return problems + hoplint.unreadable_matches(cfn)
+        notes = [RuleMatch([], f"hoplint judged the application without what it could not follow: {note}")
+                 for note in template_analysis.notes()]
+        return problems + notes + hoplint.unreadable_matches(cfn)

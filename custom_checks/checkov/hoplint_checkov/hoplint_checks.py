@@ -18,10 +18,12 @@ checkov puts on sys.path), so it runs once per process and its state is one. Eac
 with checkov's CloudFormation and Terraform graph registries (plans run the Terraform one), once per id.
 
 Which resource. A CloudFormation vertex names its template (`file_path_`, as checkov opened it) and its
-logical id (`block_name_`); the engine reads the template itself, with its own line numbers. A Terraform
-configuration's vertices and edges become the engine's resource dicts, analysed per root module; a plan's
-vertices name the plan file, which the engine reads. A resource of a module that several root modules call
-is one record: it gets the worst of their verdicts.
+logical id (`block_name_`). The engine reads every template of the graph (all of a `checkov -d` scan) and
+judges them as the applications they form (nested stacks, exports and imports, the scan's deployment
+description), with its own line numbers; a template deployed as several stacks is one record per resource,
+with the worst of their verdicts. A Terraform configuration's vertices and edges become the engine's resource
+dicts, analysed per root module; a plan's vertices name the plan file, which the engine reads. A resource of a
+module that several root modules call is one record: it gets the worst of their verdicts.
 
 What the pack could not judge. checkov reports UNKNOWN nowhere, so the adapter says it on checkov's log
 (stderr): a file the engine cannot judge at all (``hoplint: cannot judge <file>: <why>``), and each value a
