@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import itertools
 import re
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from policies.values import ResourceRef, Unknown, malformed, shown
@@ -56,6 +57,18 @@ class Resolver:
             resolved = {key: self.resolve(item, depth + 1) for key, item in value.items()}
             return {key: item for key, item in resolved.items() if item is not NO_VALUE}
         return value
+
+    def text(self, value: Any) -> tuple:
+        """A string built by Fn::Sub, Fn::Join or Fn::Base64 (or any value) as its pieces, in order: literal text
+        and `Spliced` values. `resolve` gives up on the whole string as soon as one piece is a resource or known
+        only at deploy time; this keeps the pieces, so that `echo ECS_CLUSTER=${Cluster} >> ...` still says
+        which cluster, whatever else the string holds (`${AWS::Region}`). Adjacent literals are merged, empty ones
+        dropped; AWS::NoValue is no text (an empty tuple)."""
+        try:
+            pieces = _TextReader(self).read(value, 0)
+        except _TextTooLong:
+            return (Spliced(malformed(f"{shown(value)} makes a string of more than {MAX_TEXT} characters"), False),)
+        return _merged(pieces or [])
 
     def parameter(self, name: str) -> Any:
         declaration = self.parameters[name]
@@ -255,6 +268,125 @@ class Resolver:
     def _base64(self, argument: Any, depth: int) -> Any:
         return self.resolve(argument, depth)
 
+
+
+@dataclass(frozen=True)
+class Spliced:
+    """A value Fn::Sub or Fn::Join splices into a string, kept whole (see Resolver.text)."""
+
+    value: Any  # ResourceRef (a resource's name, id or attribute) or Unknown
+    # True when it stands for one word: a resource's name, id or attribute, or a pseudo parameter. False when it
+    # may be any text, lines and all: a parameter without Default, an import, a value the template gets wrong.
+    word: bool
+
+
+class _TextTooLong(Exception):
+    """A string built by Fn::Sub and Fn::Join would exceed MAX_TEXT characters."""
+
+
+class _TextReader:
+    """Resolver.text's walk: each function returns its pieces (None for AWS::NoValue), within MAX_TEXT
+    characters however often nested Fn::Sub variables repeat their values."""
+
+    def __init__(self, resolver: Resolver) -> None:
+        self.resolver = resolver
+        self.room = MAX_TEXT
+
+    def read(self, value: Any, depth: int) -> list | None:
+        if depth > MAX_DEPTH:
+            return [Spliced(malformed("intrinsic functions nested too deeply"), False)]
+        if isinstance(value, str):
+            return self.resolved(self.resolver.resolve(value, depth))
+        if isinstance(value, dict) and len(value) == 1:
+            (name, argument), = value.items()
+            if name == "Fn::Base64":
+                return self.read(argument, depth + 1)
+            if name == "Fn::Sub":
+                return self.sub(argument, depth + 1)
+            if name == "Fn::Join" and isinstance(argument, list) and len(argument) == 2:
+                return self.join(*argument, depth + 1)
+            if name == "Fn::If" and isinstance(argument, list) and len(argument) == 3 and isinstance(
+                    argument[0], str) and argument[0] in self.resolver.conditions:
+                return self.read(argument[1] if self.resolver.conditions[argument[0]] else argument[2], depth + 1)
+            if name == "Ref" and isinstance(argument, str) and _is_pseudo_parameter(argument):
+                return [Spliced(self.resolver._ref(argument, depth + 1), True)]
+        return self.resolved(self.resolver.resolve(value, depth))
+
+    def variable(self, name: str, depth: int) -> list | None:
+        """`${name}` in an Fn::Sub that gives it no value."""
+        if _is_pseudo_parameter(name):
+            return [Spliced(self.resolver._ref(name, depth), True)]
+        return self.resolved(self.resolver._sub_variable(name, {}, depth))
+
+    def resolved(self, value: Any) -> list | None:
+        if value is NO_VALUE:
+            return None
+        if isinstance(value, str):
+            return [value]
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return [str(value)]
+        if isinstance(value, ResourceRef):
+            return [Spliced(value, True)]
+        if isinstance(value, Unknown):
+            return [Spliced(value, False)]
+        return [Spliced(malformed(f"{shown(value)} is not text"), False)]
+
+    def sub(self, argument: Any, depth: int) -> list:
+        variables: dict = {}
+        if isinstance(argument, list) and len(argument) == 2 and isinstance(argument[1], dict):
+            argument, variables = argument
+        if not isinstance(argument, str) or "{{resolve:" in argument:
+            return self.resolved(self.resolver._sub(argument, depth))
+        values: dict = {}  # each variable read once, however often the string names it
+        pieces: list = []
+        position = 0
+        for match in _SUB_VARIABLE.finditer(argument):
+            self.spend(pieces, [argument[position:match.start()]])
+            position, name = match.end(), match.group(1)
+            if name.startswith("!"):
+                self.spend(pieces, ["${" + name[1:] + "}"])
+                continue
+            if name not in values:
+                values[name] = self.read(variables[name], depth) if name in variables else self.variable(name, depth)
+            self.spend(pieces, values[name] if values[name] is not None else [Spliced(
+                malformed(f"Fn::Sub of ${{{name}}}, which is AWS::NoValue, in {shown(argument)}"), False)])
+        self.spend(pieces, [argument[position:]])
+        return pieces
+
+    def join(self, delimiter: Any, items: Any, depth: int) -> list:
+        delimiter = self.resolver.resolve(delimiter, depth)
+        if not isinstance(delimiter, str):
+            return self.resolved(self.resolver._join([delimiter, items], depth))
+        if isinstance(items, list):
+            parts = [self.read(item, depth) for item in items]
+        else:  # a list built by a function (Fn::Split, a List parameter): its items are values, not functions
+            items = self.resolver.resolve(items, depth)
+            parts = [self.resolved(item) for item in items] if isinstance(items, list) else [self.resolved(items)]
+        pieces: list = []
+        for index, part in enumerate(part for part in parts if part is not None):
+            if index:
+                self.spend(pieces, [delimiter])
+            self.spend(pieces, part)
+        return pieces
+
+    def spend(self, pieces: list, more: list) -> None:
+        """Adds `more` to `pieces`, charging each piece's length (a Spliced counts one) against MAX_TEXT."""
+        self.room -= sum(len(piece) if isinstance(piece, str) else 1 for piece in more)
+        if self.room < 0:
+            raise _TextTooLong
+        pieces.extend(more)
+
+
+def _is_pseudo_parameter(name: str) -> bool:
+    return name.startswith("AWS::") and name != "AWS::NoValue"
+
+
+def _merged(pieces: list) -> tuple:
+    """Adjacent literal pieces as one string, without empty strings."""
+    merged: list = []
+    for is_literal, run in itertools.groupby(pieces, key=lambda piece: isinstance(piece, str)):
+        merged.extend(["".join(run)] if is_literal else run)
+    return tuple(piece for piece in merged if piece != "")
 
 
 def _computed_at_deploy_time(function: str) -> Callable:
