@@ -140,7 +140,7 @@ def joined_cluster(resolver: Resolver, user_data: Any, path: tuple, where: str, 
     None when nothing they run configures the agent; Unknown when which cluster cannot be told."""
     script = _Script(_user_data_text(resolver, user_data))
     sources = [(f"the user data of {where}", script, path)]
-    for resource, configsets in script.cfn_init_runs():
+    for resource, configsets in dict.fromkeys(script.cfn_init_runs()):
         configs = _init_scripts(resolver, resource, configsets, where, path, init_metadata)
         if isinstance(configs, Unknown):
             return configs
@@ -160,8 +160,8 @@ def joined_cluster(resolver: Resolver, user_data: Any, path: tuple, where: str, 
             values.setdefault(named_cluster(value), what)
     if len(values) > 1:
         (first, set_by), (second, also_by) = list(values.items())[:2]
-        return _at(Unknown(f"{set_by} sets ECS_CLUSTER={text_label(first)}, and {also_by} "
-                           f"ECS_CLUSTER={text_label(second)}"), path)
+        return _at(Unknown(f"ECS_CLUSTER is set to {text_label(first)} (by {set_by}) and to {text_label(second)} "
+                           f"(by {also_by})"), path)
     if values:
         return next(iter(values))
     if any(marker in source.flat for _, source, _ in sources for marker in _AGENT_SETTINGS):
@@ -171,21 +171,21 @@ def joined_cluster(resolver: Resolver, user_data: Any, path: tuple, where: str, 
 
 
 def _user_data_text(resolver: Resolver, user_data: Any) -> tuple:
-    """The text of a UserData property: Fn::Base64's argument, or base64 text decoded."""
+    """The text of a UserData property, which holds base64: Fn::Base64's argument, or literal base64 decoded."""
+    user_data = resolver.picked(user_data)
+    if isinstance(user_data, dict) and list(user_data) == ["Fn::Base64"]:
+        return _text(resolver, user_data["Fn::Base64"])
     pieces = _text(resolver, user_data)
-    if len(pieces) == 1 and isinstance(pieces[0], str):
-        # UserData holds base64, which Fn::Base64 usually writes; a literal (or a parameter's Default) is
-        # already encoded. Text that is no base64 is kept as it is: Fn::If between two Fn::Base64, which
-        # Resolver.text reads as the chosen text.
-        try:
-            decoded = base64.b64decode("".join(pieces[0].split()), validate=True)
-        except (binascii.Error, ValueError):
-            return pieces
-        try:
-            return (decoded.decode("utf-8"),)
-        except UnicodeDecodeError:
-            return (Spliced(Unknown("the user data is not text (compressed?)"), False),)
-    return pieces
+    if not (len(pieces) == 1 and isinstance(pieces[0], str)):
+        return pieces
+    try:  # a literal, or a parameter's Default: already encoded
+        decoded = base64.b64decode("".join(pieces[0].split()), validate=True)
+    except (binascii.Error, ValueError):
+        return (Spliced(Unknown(f"UserData {shown(pieces[0])} is not base64", malformed=True), False),)
+    try:
+        return (decoded.decode("utf-8"),)
+    except UnicodeDecodeError:
+        return (Spliced(Unknown("the user data is not text (compressed?)"), False),)
 
 
 def _init_scripts(resolver: Resolver, resource: str | None, configsets: str | None, where: str, path: tuple,

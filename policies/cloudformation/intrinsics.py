@@ -70,6 +70,31 @@ class Resolver:
             return (Spliced(malformed(f"{shown(value)} makes a string of more than {MAX_TEXT} characters"), False),)
         return _merged(pieces or [])
 
+    def picked(self, value: Any) -> Any:
+        """The operand Fn::If, or Fn::Select of a list written out, picks in `value` (through any number of
+        them), unresolved: resolving it gives what resolving `value` gives, and its own functions stay
+        readable (by Resolver.text, or one property at a time). `value` itself when it is neither."""
+        for _ in range(MAX_DEPTH):
+            if not (isinstance(value, dict) and len(value) == 1):
+                return value
+            (name, argument), = value.items()
+            if name == "Fn::If" and isinstance(argument, list) and len(argument) == 3 and _hashable(argument[0]) \
+                    and argument[0] in self.conditions:
+                value = argument[1] if self.conditions[argument[0]] else argument[2]
+            elif name == "Fn::Select" and isinstance(argument, list) and len(argument) == 2 and isinstance(
+                    argument[1], list):
+                index, items = self.resolve(argument[0]), argument[1]
+                if isinstance(index, str) and _INDEX_TEXT.fullmatch(index):
+                    index = int(index)
+                # An item that may be AWS::NoValue leaves the list when resolved, moving the ones after it.
+                if isinstance(index, bool) or not (isinstance(index, int) and 0 <= index < len(items)) or any(
+                        isinstance(item, dict) for item in items[:index]):
+                    return value
+                value = items[index]
+            else:
+                return value
+        return value
+
     def parameter(self, name: str) -> Any:
         declaration = self.parameters[name]
         if not isinstance(declaration, dict):
@@ -285,8 +310,9 @@ class _TextTooLong(Exception):
 
 
 class _TextReader:
-    """Resolver.text's walk: each function returns its pieces (None for AWS::NoValue), within MAX_TEXT
-    characters however often nested Fn::Sub variables repeat their values."""
+    """Resolver.text's walk: each function returns its pieces (None for AWS::NoValue). Every piece is charged
+    against MAX_TEXT characters (a Spliced counts one) where it is made, and again each time an Fn::Sub
+    variable's value is repeated: nesting cannot make a string that doubles at each level."""
 
     def __init__(self, resolver: Resolver) -> None:
         self.resolver = resolver
@@ -294,9 +320,10 @@ class _TextReader:
 
     def read(self, value: Any, depth: int) -> list | None:
         if depth > MAX_DEPTH:
-            return [Spliced(malformed("intrinsic functions nested too deeply"), False)]
+            return self.charged([Spliced(malformed("intrinsic functions nested too deeply"), False)])
         if isinstance(value, str):
             return self.resolved(self.resolver.resolve(value, depth))
+        value = self.resolver.picked(value)
         if isinstance(value, dict) and len(value) == 1:
             (name, argument), = value.items()
             if name == "Fn::Base64":
@@ -305,31 +332,28 @@ class _TextReader:
                 return self.sub(argument, depth + 1)
             if name == "Fn::Join" and isinstance(argument, list) and len(argument) == 2:
                 return self.join(*argument, depth + 1)
-            if name == "Fn::If" and isinstance(argument, list) and len(argument) == 3 and isinstance(
-                    argument[0], str) and argument[0] in self.resolver.conditions:
-                return self.read(argument[1] if self.resolver.conditions[argument[0]] else argument[2], depth + 1)
             if name == "Ref" and isinstance(argument, str) and _is_pseudo_parameter(argument):
-                return [Spliced(self.resolver._ref(argument, depth + 1), True)]
+                return self.charged([Spliced(self.resolver._ref(argument, depth + 1), True)])
         return self.resolved(self.resolver.resolve(value, depth))
 
     def variable(self, name: str, depth: int) -> list | None:
         """`${name}` in an Fn::Sub that gives it no value."""
         if _is_pseudo_parameter(name):
-            return [Spliced(self.resolver._ref(name, depth), True)]
+            return self.charged([Spliced(self.resolver._ref(name, depth), True)])
         return self.resolved(self.resolver._sub_variable(name, {}, depth))
 
     def resolved(self, value: Any) -> list | None:
         if value is NO_VALUE:
             return None
         if isinstance(value, str):
-            return [value]
+            return self.charged([value])
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return [str(value)]
+            return self.charged([str(value)])
         if isinstance(value, ResourceRef):
-            return [Spliced(value, True)]
+            return self.charged([Spliced(value, True)])
         if isinstance(value, Unknown):
-            return [Spliced(value, False)]
-        return [Spliced(malformed(f"{shown(value)} is not text"), False)]
+            return self.charged([Spliced(value, False)])
+        return self.charged([Spliced(malformed(f"{shown(value)} is not text"), False)])
 
     def sub(self, argument: Any, depth: int) -> list:
         variables: dict = {}
@@ -341,17 +365,18 @@ class _TextReader:
         pieces: list = []
         position = 0
         for match in _SUB_VARIABLE.finditer(argument):
-            self.spend(pieces, [argument[position:match.start()]])
+            pieces += self.charged([argument[position:match.start()]])
             position, name = match.end(), match.group(1)
             if name.startswith("!"):
-                self.spend(pieces, ["${" + name[1:] + "}"])
-                continue
-            if name not in values:
-                values[name] = self.read(variables[name], depth) if name in variables else self.variable(name, depth)
-            self.spend(pieces, values[name] if values[name] is not None else [Spliced(
-                malformed(f"Fn::Sub of ${{{name}}}, which is AWS::NoValue, in {shown(argument)}"), False)])
-        self.spend(pieces, [argument[position:]])
-        return pieces
+                pieces += self.charged(["${" + name[1:] + "}"])
+            elif name in values:
+                pieces += self.charged(values[name])
+            else:
+                value = self.read(variables[name], depth) if name in variables else self.variable(name, depth)
+                values[name] = value if value is not None else self.charged([Spliced(
+                    malformed(f"Fn::Sub of ${{{name}}}, which is AWS::NoValue, in {shown(argument)}"), False)])
+                pieces += values[name]
+        return pieces + self.charged([argument[position:]])
 
     def join(self, delimiter: Any, items: Any, depth: int) -> list:
         delimiter = self.resolver.resolve(delimiter, depth)
@@ -360,21 +385,21 @@ class _TextReader:
         if isinstance(items, list):
             parts = [self.read(item, depth) for item in items]
         else:  # a list built by a function (Fn::Split, a List parameter): its items are values, not functions
-            items = self.resolver.resolve(items, depth)
-            parts = [self.resolved(item) for item in items] if isinstance(items, list) else [self.resolved(items)]
+            values = self.resolver.resolve(items, depth)
+            if not isinstance(values, list):
+                return self.resolved(self.resolver._join([delimiter, values], depth))
+            parts = [self.resolved(value) for value in values]
         pieces: list = []
         for index, part in enumerate(part for part in parts if part is not None):
-            if index:
-                self.spend(pieces, [delimiter])
-            self.spend(pieces, part)
+            pieces += (self.charged([delimiter]) if index else []) + part
         return pieces
 
-    def spend(self, pieces: list, more: list) -> None:
-        """Adds `more` to `pieces`, charging each piece's length (a Spliced counts one) against MAX_TEXT."""
-        self.room -= sum(len(piece) if isinstance(piece, str) else 1 for piece in more)
+    def charged(self, pieces: list) -> list:
+        """`pieces`, their length charged against MAX_TEXT."""
+        self.room -= sum(len(piece) if isinstance(piece, str) else 1 for piece in pieces)
         if self.room < 0:
             raise _TextTooLong
-        pieces.extend(more)
+        return pieces
 
 
 def _is_pseudo_parameter(name: str) -> bool:

@@ -107,7 +107,7 @@ class _Properties:
         readable as text (Resolver.text keeps what resolving a whole Fn::Sub loses)."""
         if self.unreadable is not None or name not in self.raw:
             return self.child(name)
-        return _Properties(self.resolver, self.raw[name], self.path + (name,))
+        return _Properties(self.resolver, self.resolver.picked(self.raw[name]), self.path + (name,))
 
     def items(self, name: str) -> Iterator:
         """(index, _Properties) for each object of the list `name`.
@@ -684,22 +684,28 @@ class _Builder:
     def cluster_members(self) -> ClusterMembers:
         """The cluster each Auto Scaling group's instances join, read once for all services."""
         joins: dict = {}
+        clusters: dict = {}  # launch template or configuration id -> the cluster it joins, however many groups use it
         for group_id in self.of_type(AUTO_SCALING_GROUP):
             launch = self.launch_settings(group_id)
             if isinstance(launch, Unknown):
                 joins[group_id] = launch
                 continue
             launch_id, settings = launch
-            if settings.unreadable is not None:
-                joins[group_id] = settings.unreadable
-                continue
-            kind = "launch configuration" if self.topology.resource_types[launch_id] == LAUNCH_CONFIGURATION else (
-                "launch template")
-            path = settings.get("UserData").path
-            named = joined_cluster(settings.resolver, settings.raw.get("UserData"), path, f"{kind} {launch_id}",
-                                   functools.partial(self.init_metadata, settings.resolver))
-            joins[group_id] = self.cluster_named(named, path) if isinstance(named, tuple) else named
+            if launch_id not in clusters:
+                clusters[launch_id] = self.cluster_joined_with(launch_id, settings)
+            joins[group_id] = clusters[launch_id]
         return ClusterMembers(joins)
+
+    def cluster_joined_with(self, launch_id: str, settings: _Properties) -> Any:
+        """The Cluster the instances of a launch template or configuration join, None, or Unknown."""
+        if settings.unreadable is not None:
+            return settings.unreadable
+        kind = "launch configuration" if self.topology.resource_types[launch_id] == LAUNCH_CONFIGURATION else (
+            "launch template")
+        path = settings.get("UserData").path
+        named = joined_cluster(settings.resolver, settings.raw.get("UserData"), path, f"{kind} {launch_id}",
+                               functools.partial(self.init_metadata, settings.resolver))
+        return self.cluster_named(named, path) if isinstance(named, tuple) else named
 
     def cluster_named(self, pieces: tuple, path: tuple) -> Any:
         """The Cluster that text (Resolver.text pieces, read from `path`) names: a cluster resource of the
