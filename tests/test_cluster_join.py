@@ -104,6 +104,26 @@ def test_one_deploy_time_value_on_both_sides_is_one_cluster():
     assert_gates(document, EXTERNAL, Verdict.PASSED)
 
 
+@pytest.mark.parametrize("fixture, where", [
+    (USER_DATA, ("HostLaunchTemplate", "Properties", "LaunchTemplateData", "UserData")),
+    (USER_DATA, ("HostLaunchTemplate", "Properties", "LaunchTemplateData")),
+    (CFN_INIT, ("EcsHostLaunchConfiguration", "Properties", "UserData")),
+    (CFN_INIT, ("EcsHostLaunchConfiguration", "Metadata", "AWS::CloudFormation::Init", "config", "commands")),
+    (EXTERNAL, ("OrdersService", "Properties", "Cluster")),
+    (CDK, ("Service9571FDD8", "Properties", "Cluster")),
+])
+@pytest.mark.parametrize("wrap", [lambda value: {"Fn::Select": [0, [value]]},
+                                  lambda value: {"Fn::If": ["Always", value, {"Ref": "AWS::NoValue"}]}])
+def test_functions_that_pick_a_value_keep_it_readable(fixture, where, wrap):
+    document = fixture_document(fixture)
+    document.setdefault("Conditions", {})["Always"] = {"Fn::Equals": ["a", "a"]}
+    parent = document["Resources"]
+    for step in where[:-1]:
+        parent = parent[step]
+    parent[where[-1]] = wrap(parent[where[-1]])
+    assert_gates(document, fixture, Verdict.PASSED)
+
+
 # -- which groups are candidates ------------------------------------------------------------------------------
 
 def second_host_group(document: dict, joins: str, admits: int) -> dict:

@@ -257,7 +257,7 @@ def _config_scripts(resolver: Resolver, config: Any, what: str, path: tuple) -> 
     if not isinstance(config, dict):
         return _unreadable(what, path)
     scripts = []
-    commands = _structure(resolver, config.get("commands", {}))
+    commands = _structure(resolver, config.get("commands")) or {}
     if not isinstance(commands, dict):
         return _unreadable(f"the commands of {what}", path + ("commands",))
     for name, command in commands.items():
@@ -269,7 +269,7 @@ def _config_scripts(resolver: Resolver, config: Any, what: str, path: tuple) -> 
             text = {"Fn::Join": [" ", text]}
         scripts.append((f"command {shown(name)} of {what}", _Script(_text(resolver, text)),
                         path + ("commands", name, "command")))
-    files = _structure(resolver, config.get("files", {}))
+    files = _structure(resolver, config.get("files")) or {}
     if not isinstance(files, dict):
         return _unreadable(f"the files of {what}", path + ("files",))
     config_file, file_path = _structure(resolver, files.get(ECS_CONFIG)), path + ("files", ECS_CONFIG)
@@ -279,10 +279,8 @@ def _config_scripts(resolver: Resolver, config: Any, what: str, path: tuple) -> 
         return _unreadable(f"{ECS_CONFIG} of {what}", file_path)
     if "source" in config_file:
         return _at(Unknown(f"{what} downloads {ECS_CONFIG} from {shown(config_file['source'])}"), file_path)
-    content = config_file.get("content")
-    if isinstance(content, dict) and not _is_function_call(content):
-        content = None  # a JSON object, written as JSON: no ECS_CLUSTER= line
-    scripts.append((f"{ECS_CONFIG} of {what}", _Script(_text(resolver, content)), file_path + ("content",)))
+    content = _Script(_text(resolver, config_file.get("content")))
+    scripts.append((f"{ECS_CONFIG} of {what}", content, file_path + ("content",)))
     return scripts
 
 
@@ -332,13 +330,10 @@ def _text(resolver: Resolver, value: Any) -> tuple:
 
 
 def _structure(resolver: Resolver, node: Any) -> Any:
-    """A mapping or list of the metadata, resolved when a function builds it."""
-    return resolver.resolve(node) if _is_function_call(node) else node
-
-
-def _is_function_call(value: Any) -> bool:
-    return isinstance(value, dict) and len(value) == 1 and any(
-        isinstance(key, str) and (key == "Ref" or key.startswith("Fn::")) for key in value)
+    """A mapping or list of the metadata, the branch an Fn::If picks when one does (unresolved: its texts are
+    read as Resolver.text). Any other function where a mapping belongs is read as the wrong type it is."""
+    node = resolver.picked(node)
+    return None if node == {"Ref": "AWS::NoValue"} else node
 
 
 def _unreadable(what: str, path: tuple) -> Unknown:
@@ -352,7 +347,12 @@ def _at(why: Unknown, path: tuple) -> Unknown:
 
 def text_label(pieces: tuple) -> str:
     """Text pieces for a message: a resource spliced in as ${Id}, a deploy-time value as <why>; shortened."""
-    text = "".join(piece if isinstance(piece, str) else "${" + str(piece.value) + "}"
-                   if isinstance(piece.value, ResourceRef) else f"<{piece.value.reason}>" for piece in pieces)
+    text = "".join(map(_piece_label, pieces))
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _piece_label(piece: Any) -> str:
+    if isinstance(piece, str):
+        return piece
+    return "${" + str(piece.value) + "}" if isinstance(piece.value, ResourceRef) else f"<{piece.value.reason}>"
 

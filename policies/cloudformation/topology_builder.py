@@ -641,7 +641,7 @@ class _Builder:
             if isinstance(provider_id, Unknown):
                 return provider_id
             group = self.properties(provider_id).child("AutoScalingGroupProvider").get("AutoScalingGroupArn")
-            group_id = self.reference(group, AUTO_SCALING_GROUP, "Auto Scaling group")
+            group_id = self.reference(group, "AWS::AutoScaling::AutoScalingGroup", "Auto Scaling group")
             if isinstance(group_id, Unknown):
                 return group_id
             fleet = self.auto_scaling_group_instances(group_id)
@@ -653,23 +653,23 @@ class _Builder:
     def cluster_default_strategy(self, cluster: Prop) -> list:
         """CapacityProvider props of the cluster's DefaultCapacityProviderStrategy, set on the cluster or by
         an AWS::ECS::ClusterCapacityProviderAssociations."""
-        cluster_id = self.reference(cluster, CLUSTER, "cluster")
+        cluster_id = self.reference(cluster, "AWS::ECS::Cluster", "cluster")
         if isinstance(cluster_id, Unknown):
             return []
         associations = [self.properties(association)
                         for association in self.of_type("AWS::ECS::ClusterCapacityProviderAssociations")]
         holders = [self.properties(cluster_id)] + [
             association for association in associations
-            if self.reference(association.get("Cluster"), CLUSTER, "cluster") == cluster_id]
+            if self.reference(association.get("Cluster"), "AWS::ECS::Cluster", "cluster") == cluster_id]
         return [item.get("CapacityProvider") for holder in holders
                 for _, item in holder.items("DefaultCapacityProviderStrategy")]
 
     def instances_joining(self, service: _Properties) -> Any:
         """The instances of every Auto Scaling group that joins the service's cluster (ECS_CLUSTER in the user
         data or cfn-init metadata of its launch template or configuration), or Unknown."""
-        cluster_prop = service.get("Cluster")
         if service.unreadable is not None:
             return service.unreadable
+        cluster_prop = service.get("Cluster")
         named = service.resolver.text(service.raw["Cluster"]) if "Cluster" in service.raw else DEFAULT_CLUSTER
         cluster = self.cluster_named(named, cluster_prop.path)
         if isinstance(cluster, Unknown):
