@@ -52,7 +52,8 @@ def assert_gates(document: dict, fixture: str, verdict: Verdict, *phrases: str) 
 
 def user_data(document: dict, script: str, resource: str = "HostLaunchTemplate") -> dict:
     """The launch template's UserData set to Fn::Base64 of Fn::Sub `script`."""
-    document["Resources"][resource]["Properties"]["LaunchTemplateData"]["UserData"] = {"Fn::Base64": {"Fn::Sub": script}}
+    data = document["Resources"][resource]["Properties"]["LaunchTemplateData"]
+    data["UserData"] = {"Fn::Base64": {"Fn::Sub": script}}
     return document
 
 
