@@ -78,6 +78,43 @@ class Resolver:
             return {key: item for key, item in resolved.items() if item is not NO_VALUE}
         return value
 
+    def text(self, value: Any) -> tuple:
+        """A string built by Fn::Sub, Fn::Join or Fn::Base64 (or any value) as its pieces, in order: literal text
+        and `Spliced` values. `resolve` gives up on the whole string as soon as one piece is a resource or known
+        only at deploy time; this keeps the pieces, so that `echo ECS_CLUSTER=${Cluster} >> ...` still says
+        which cluster, whatever else the string holds (`${AWS::Region}`). Adjacent literals are merged, empty ones
+        dropped; AWS::NoValue is no text (an empty tuple)."""
+        try:
+            pieces = _TextReader(self).read(value, 0)
+        except _TextTooLong:
+            return (Spliced(malformed(f"{shown(value)} makes a string of more than {MAX_TEXT} characters"), False),)
+        return _merged(pieces or [])
+
+    def picked(self, value: Any) -> Any:
+        """The operand Fn::If, or Fn::Select of a list written out, picks in `value` (through any number of
+        them), unresolved: resolving it gives what resolving `value` gives, and its own functions stay
+        readable (by Resolver.text, or one property at a time). `value` itself when it is neither."""
+        for _ in range(MAX_DEPTH):
+            if not (isinstance(value, dict) and len(value) == 1):
+                return value
+            (name, argument), = value.items()
+            if name == "Fn::If" and isinstance(argument, list) and len(argument) == 3 and _hashable(argument[0]) \
+                    and argument[0] in self.conditions:
+                value = argument[1] if self.conditions[argument[0]] else argument[2]
+            elif name == "Fn::Select" and isinstance(argument, list) and len(argument) == 2 and isinstance(
+                    argument[1], list):
+                index, items = self.resolve(argument[0]), argument[1]
+                if isinstance(index, str) and _INDEX_TEXT.fullmatch(index):
+                    index = int(index)
+                # An item that may be AWS::NoValue leaves the list when resolved, moving the ones after it.
+                if isinstance(index, bool) or not (isinstance(index, int) and 0 <= index < len(items)) or any(
+                        isinstance(item, dict) for item in items[:index]):
+                    return value
+                value = items[index]
+            else:
+                return value
+        return value
+
     def parameter(self, name: str) -> Any:
         declaration = self.parameters[name]
         if not isinstance(declaration, dict):
@@ -303,6 +340,125 @@ class Resolver:
     def _base64(self, argument: Any, depth: int) -> Any:
         return self.resolve(argument, depth)
 
+
+
+@dataclass(frozen=True)
+class Spliced:
+    """A value Fn::Sub or Fn::Join splices into a string, kept whole (see Resolver.text)."""
+
+    value: Any  # ResourceRef (a resource's name, id or attribute) or Unknown
+    # True when it stands for one word: a resource's name, id or attribute, or a pseudo parameter. False when it
+    # may be any text, lines and all: a parameter without Default, an import, a value the template gets wrong.
+    word: bool
+
+
+class _TextTooLong(Exception):
+    """A string built by Fn::Sub and Fn::Join would exceed MAX_TEXT characters."""
+
+
+class _TextReader:
+    """Resolver.text's walk: each function returns its pieces (None for AWS::NoValue). Every piece is charged
+    against MAX_TEXT characters (a Spliced counts one) where it is made, and again each time an Fn::Sub
+    variable's value is repeated: nesting cannot make a string that doubles at each level."""
+
+    def __init__(self, resolver: Resolver) -> None:
+        self.resolver = resolver
+        self.room = MAX_TEXT
+
+    def read(self, value: Any, depth: int) -> list | None:
+        if depth > MAX_DEPTH:
+            return self.charged([Spliced(malformed("intrinsic functions nested too deeply"), False)])
+        if isinstance(value, str):
+            return self.resolved(self.resolver.resolve(value, depth))
+        value = self.resolver.picked(value)
+        if isinstance(value, dict) and len(value) == 1:
+            (name, argument), = value.items()
+            if name == "Fn::Base64":
+                return self.read(argument, depth + 1)
+            if name == "Fn::Sub":
+                return self.sub(argument, depth + 1)
+            if name == "Fn::Join" and isinstance(argument, list) and len(argument) == 2:
+                return self.join(*argument, depth + 1)
+            if name == "Ref" and isinstance(argument, str) and _is_pseudo_parameter(argument):
+                return self.charged([Spliced(self.resolver._ref(argument, depth + 1), True)])
+        return self.resolved(self.resolver.resolve(value, depth))
+
+    def variable(self, name: str, depth: int) -> list | None:
+        """`${name}` in an Fn::Sub that gives it no value."""
+        if _is_pseudo_parameter(name):
+            return self.charged([Spliced(self.resolver._ref(name, depth), True)])
+        return self.resolved(self.resolver._sub_variable(name, {}, depth))
+
+    def resolved(self, value: Any) -> list | None:
+        if value is NO_VALUE:
+            return None
+        if isinstance(value, str):
+            return self.charged([value])
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return self.charged([str(value)])
+        if isinstance(value, ResourceRef):
+            return self.charged([Spliced(value, True)])
+        if isinstance(value, Unknown):
+            return self.charged([Spliced(value, False)])
+        return self.charged([Spliced(malformed(f"{shown(value)} is not text"), False)])
+
+    def sub(self, argument: Any, depth: int) -> list:
+        variables: dict = {}
+        if isinstance(argument, list) and len(argument) == 2 and isinstance(argument[1], dict):
+            argument, variables = argument
+        if not isinstance(argument, str) or "{{resolve:" in argument:
+            return self.resolved(self.resolver._sub(argument, depth))
+        values: dict = {}  # each variable read once, however often the string names it
+        pieces: list = []
+        position = 0
+        for match in _SUB_VARIABLE.finditer(argument):
+            pieces += self.charged([argument[position:match.start()]])
+            position, name = match.end(), match.group(1)
+            if name.startswith("!"):
+                pieces += self.charged(["${" + name[1:] + "}"])
+            elif name in values:
+                pieces += self.charged(values[name])
+            else:
+                value = self.read(variables[name], depth) if name in variables else self.variable(name, depth)
+                values[name] = value if value is not None else self.charged([Spliced(
+                    malformed(f"Fn::Sub of ${{{name}}}, which is AWS::NoValue, in {shown(argument)}"), False)])
+                pieces += values[name]
+        return pieces + self.charged([argument[position:]])
+
+    def join(self, delimiter: Any, items: Any, depth: int) -> list:
+        delimiter = self.resolver.resolve(delimiter, depth)
+        if not isinstance(delimiter, str):
+            return self.resolved(self.resolver._join([delimiter, items], depth))
+        if isinstance(items, list):
+            parts = [self.read(item, depth) for item in items]
+        else:  # a list built by a function (Fn::Split, a List parameter): its items are values, not functions
+            values = self.resolver.resolve(items, depth)
+            if not isinstance(values, list):
+                return self.resolved(self.resolver._join([delimiter, values], depth))
+            parts = [self.resolved(value) for value in values]
+        pieces: list = []
+        for index, part in enumerate(part for part in parts if part is not None):
+            pieces += (self.charged([delimiter]) if index else []) + part
+        return pieces
+
+    def charged(self, pieces: list) -> list:
+        """`pieces`, their length charged against MAX_TEXT."""
+        self.room -= sum(len(piece) if isinstance(piece, str) else 1 for piece in pieces)
+        if self.room < 0:
+            raise _TextTooLong
+        return pieces
+
+
+def _is_pseudo_parameter(name: str) -> bool:
+    return name.startswith("AWS::") and name != "AWS::NoValue"
+
+
+def _merged(pieces: list) -> tuple:
+    """Adjacent literal pieces as one string, without empty strings."""
+    merged: list = []
+    for is_literal, run in itertools.groupby(pieces, key=lambda piece: isinstance(piece, str)):
+        merged.extend(["".join(run)] if is_literal else run)
+    return tuple(piece for piece in merged if piece != "")
 
 
 def _computed_at_deploy_time(function: str) -> Callable:

@@ -6,7 +6,8 @@ import functools
 from dataclasses import replace
 from typing import Any, Callable, Iterator
 
-from policies.cloudformation.intrinsics import NO_VALUE, Resolver
+from policies.cloudformation.cluster_join import DEFAULT_CLUSTER, Cluster, ClusterMembers, joined_cluster, named_cluster
+from policies.cloudformation.intrinsics import NO_VALUE, Resolver, Spliced
 from policies.topology import (
     BlueGreen,
     ALL_PROTOCOLS,
@@ -46,6 +47,9 @@ from policies.values import ResourceRef, Unknown, as_list, as_port, as_text, is_
 ELBV2 = "AWS::ElasticLoadBalancingV2::"
 SECURITY_GROUP = "AWS::EC2::SecurityGroup"
 LAUNCH_TEMPLATE = "AWS::EC2::LaunchTemplate"
+LAUNCH_CONFIGURATION = "AWS::AutoScaling::LaunchConfiguration"
+AUTO_SCALING_GROUP = "AWS::AutoScaling::AutoScalingGroup"
+CLUSTER = "AWS::ECS::Cluster"
 SUBNET = "AWS::EC2::Subnet"
 NETWORK_ACL = "AWS::EC2::NetworkAcl"
 PREFIX_LIST = "AWS::EC2::PrefixList"
@@ -112,6 +116,13 @@ class _Properties:
             return _Properties(self.resolver, raw, self.path + (name,))
         prop = self.get(name)
         return _Properties(self.resolver, prop.value, prop.path)
+
+    def nested(self, name: str) -> "_Properties":
+        """Like child, but its properties resolved one by one as they are read, so that their raw values stay
+        readable as text (Resolver.text keeps what resolving a whole Fn::Sub loses)."""
+        if self.unreadable is not None or name not in self.raw:
+            return self.child(name)
+        return _Properties(self.resolver, self.resolver.picked(self.raw[name]), self.path + (name,))
 
     def items(self, name: str) -> Iterator:
         """(index, _Properties) for each object of the list `name`.
@@ -644,12 +655,12 @@ class _Builder:
 
     def container_instances(self, service: _Properties, strategy: list) -> Any:
         """The Auto Scaling groups behind the service's capacity providers (its cluster's default strategy
-        when it names neither providers nor a launch type), or Unknown when the template does not link them."""
+        when it names neither providers nor a launch type); without any, those whose instances join its cluster.
+        Unknown when the template does not tell."""
         if not strategy and service.get("LaunchType").value is None:
             strategy = self.cluster_default_strategy(service.get("Cluster"))
         if not strategy:
-            return Unknown("no capacity provider of the service or its cluster names an Auto Scaling group of "
-                           "this template")
+            return self.instances_joining(service)
         fleets = []
         for provider in strategy:
             provider_id = self.reference(provider, "AWS::ECS::CapacityProvider", "capacity provider")
@@ -679,34 +690,113 @@ class _Builder:
         return [item.get("CapacityProvider") for holder in holders
                 for _, item in holder.items("DefaultCapacityProviderStrategy")]
 
-    def auto_scaling_group_instances(self, group_id: str) -> Any:
-        """The security groups and subnets of the group's instances, from its launch template or configuration."""
+    def instances_joining(self, service: _Properties) -> Any:
+        """The instances of every Auto Scaling group that joins the service's cluster (ECS_CLUSTER in the user
+        data or cfn-init metadata of its launch template or configuration), or Unknown."""
+        if service.unreadable is not None:
+            return service.unreadable
+        cluster_prop = service.get("Cluster")
+        named = service.resolver.text(service.raw["Cluster"]) if "Cluster" in service.raw else DEFAULT_CLUSTER
+        cluster = self.cluster_named(named, cluster_prop.path)
+        if isinstance(cluster, Unknown):
+            return cluster
+        groups = self.cluster_members.joining(cluster)
+        if isinstance(groups, Unknown):
+            return groups if groups.path else replace(groups, path=cluster_prop.path)
+        fleets = [self.auto_scaling_group_instances(group) for group in groups]
+        return next((fleet for fleet in fleets if isinstance(fleet, Unknown)), fleets)
+
+    @functools.cached_property
+    def cluster_members(self) -> ClusterMembers:
+        """The cluster each Auto Scaling group's instances join, read once for all services."""
+        joins: dict = {}
+        clusters: dict = {}  # launch template or configuration id -> the cluster it joins, however many groups use it
+        for group_id in self.of_type(AUTO_SCALING_GROUP):
+            launch = self.launch_settings(group_id)
+            if isinstance(launch, Unknown):
+                joins[group_id] = launch
+                continue
+            launch_id, settings = launch
+            if launch_id not in clusters:
+                clusters[launch_id] = self.cluster_joined_with(launch_id, settings)
+            joins[group_id] = clusters[launch_id]
+        return ClusterMembers(joins)
+
+    def cluster_joined_with(self, launch_id: str, settings: _Properties) -> Any:
+        """The Cluster the instances of a launch template or configuration join, None, or Unknown."""
+        if settings.unreadable is not None:
+            return settings.unreadable
+        kind = "launch configuration" if self.topology.resource_types[launch_id] == LAUNCH_CONFIGURATION else (
+            "launch template")
+        path = settings.get("UserData").path
+        named = joined_cluster(settings.resolver, settings.raw.get("UserData"), path, f"{kind} {launch_id}",
+                               functools.partial(self.init_metadata, settings.resolver))
+        return self.cluster_named(named, path) if isinstance(named, tuple) else named
+
+    def cluster_named(self, pieces: tuple, path: tuple) -> Any:
+        """The Cluster that text (Resolver.text pieces, read from `path`) names: a cluster resource of the
+        template when it is exactly a reference to one, else a name; Unknown when the template gets it wrong."""
+        wrong = next((piece.value for piece in pieces if isinstance(piece, Spliced) and is_malformed(piece.value)),
+                     None)
+        if wrong is not None:
+            return wrong.at(path)
+        if len(pieces) == 1 and isinstance(pieces[0], Spliced) and isinstance(pieces[0].value, ResourceRef):
+            cluster_id = self.reference(Prop(pieces[0].value, path), CLUSTER, "cluster")
+            if isinstance(cluster_id, str):
+                cluster = self.properties(cluster_id)
+                if cluster.unreadable is not None:
+                    return Cluster(cluster_id, (Spliced(cluster.unreadable, False),))
+                raw_name = cluster.raw.get("ClusterName")
+                return Cluster(cluster_id, None if raw_name is None else named_cluster(cluster.resolver.text(raw_name)))
+        return Cluster(None, named_cluster(pieces))
+
+    def init_metadata(self, resolver: Resolver, name: str) -> Any:
+        """(Metadata, its path) of the resource that `cfn-init --resource name` reads, or Unknown."""
+        resource = resolver.resolve({"Ref": name})
+        if isinstance(resource, ResourceRef) and resource.resource in self.declarations:
+            _, _, declaration = self.declarations[resource.resource]
+            return declaration.get("Metadata"), self.path_of(resource.resource) + ("Metadata",)
+        return Unknown(f"cfn-init reads the metadata of {shown(name)}, which is not a resource of this template")
+
+    def launch_settings(self, group_id: str) -> Any:
+        """(id, properties) of the launch configuration, or of the launch template's LaunchTemplateData, the
+        Auto Scaling group launches its instances with; or Unknown."""
         group = self.properties(group_id)
         if "LaunchConfigurationName" in group.raw:
-            configuration = self.reference(group.get("LaunchConfigurationName"),
-                                           "AWS::AutoScaling::LaunchConfiguration", "launch configuration")
+            configuration = self.reference(group.get("LaunchConfigurationName"), LAUNCH_CONFIGURATION,
+                                           "launch configuration")
             if isinstance(configuration, Unknown):
                 return configuration
-            groups = self.properties(configuration).get("SecurityGroups")
+            return configuration, self.properties(configuration)
+        specification = group.child("LaunchTemplate") if "LaunchTemplate" in group.raw else group.child(
+            "MixedInstancesPolicy").child("LaunchTemplate").child("LaunchTemplateSpecification")
+        template_id, template_name = specification.get("LaunchTemplateId"), specification.get("LaunchTemplateName")
+        if template_id.value is not None:
+            template = self.reference(template_id, LAUNCH_TEMPLATE, "launch template")
+        elif template_name.value is not None:
+            template = self.launch_template_named(template_name)
         else:
-            specification = group.child("LaunchTemplate") if "LaunchTemplate" in group.raw else group.child(
-                "MixedInstancesPolicy").child("LaunchTemplate").child("LaunchTemplateSpecification")
-            template_id, template_name = specification.get("LaunchTemplateId"), specification.get("LaunchTemplateName")
-            if template_id.value is not None:
-                template = self.reference(template_id, LAUNCH_TEMPLATE, "launch template")
-            elif template_name.value is not None:
-                template = self.launch_template_named(template_name)
-            else:
-                return Unknown(f"Auto Scaling group {group_id} names no launch template or configuration")
-            if isinstance(template, Unknown):
-                return template
-            data = self.properties(template).child("LaunchTemplateData")
-            interfaces = [interface for _, interface in data.items("NetworkInterfaces")]
+            return Unknown(f"Auto Scaling group {group_id} names no launch template or configuration")
+        if isinstance(template, Unknown):
+            return template
+        return template, self.properties(template).nested("LaunchTemplateData")
+
+    def auto_scaling_group_instances(self, group_id: str) -> Any:
+        """The security groups and subnets of the group's instances, from its launch template or configuration."""
+        launch = self.launch_settings(group_id)
+        if isinstance(launch, Unknown):
+            return launch
+        launch_id, settings = launch
+        if self.topology.resource_types[launch_id] == LAUNCH_CONFIGURATION:
+            groups = settings.get("SecurityGroups")
+        else:
+            interfaces = [interface for _, interface in settings.items("NetworkInterfaces")]
             # With network interfaces, the primary one's Groups are the instance's; SecurityGroupIds are then
             # not allowed. SecurityGroups names groups, which only the default VPC resolves: unknown here.
             groups = (interfaces[0].get("Groups") if interfaces
-                      else data.get("SecurityGroupIds") if "SecurityGroupIds" in data.raw
-                      else data.get("SecurityGroups"))
+                      else settings.get("SecurityGroupIds") if "SecurityGroupIds" in settings.raw
+                      else settings.get("SecurityGroups"))
+        group = self.properties(group_id)
         return ContainerInstances(group_id, self.security_group_set(groups),
                                   self.subnet_networks(group.get("VPCZoneIdentifier")), groups.path)
 

@@ -21,7 +21,7 @@ from policies.analysis import MAX_TEMPLATE_BYTES
 from policies.cloudformation import topology_builder
 from application_support import condition_scenarios
 from policies.application.scenarios import ConditionSpace
-from policies.cloudformation.intrinsics import MAX_TEXT, Resolver
+from policies.cloudformation.intrinsics import MAX_DEPTH, MAX_TEXT, Resolver, Spliced
 from policies.document_limits import MAX_NESTING, MAX_VALUES
 from policies.values import Unknown
 
@@ -244,7 +244,30 @@ FLEET_AND_BLUE_GREEN_WRONG_TYPES = [
 ]
 
 
-@pytest.mark.parametrize("fixture, where, value, expected", WRONG_TYPES + FLEET_AND_BLUE_GREEN_WRONG_TYPES)
+# The same on the fixtures whose instances join the cluster by user data or cfn-init: what finds them.
+USER_DATA_JOIN, CFN_INIT_JOIN = "good/ec2-userdata-cluster-join.yaml", "good/ec2-cfn-init-cluster-join.yaml"
+USER_DATA = prop("HostLaunchTemplate", "LaunchTemplateData", "UserData")
+INIT_COMMANDS = RESOURCES + ("EcsHostLaunchConfiguration", "Metadata", "AWS::CloudFormation::Init", "config",
+                             "commands")
+WEB_GATES, API_GATES = (("HOP503", "WebService"), ("HOP504", "WebService")), (("HOP503", "ApiService"),
+                                                                               ("HOP504", "ApiService"))
+CLUSTER_JOIN_WRONG_TYPES = [
+    wrong(USER_DATA, "echo ECS_CLUSTER=web", unknown_at(USER_DATA, *WEB_GATES), USER_DATA_JOIN),  # not base64
+    wrong(USER_DATA, {"Fn::Base64": {"Fn::Sub": "echo ECS_CLUSTER=${Clustr}"}}, unknown_at(USER_DATA, *WEB_GATES),
+          USER_DATA_JOIN),
+    wrong(USER_DATA, {"Fn::Base64": ["echo", "ECS_CLUSTER=web"]}, unknown_at(USER_DATA, *WEB_GATES), USER_DATA_JOIN),
+    wrong(prop("WebService", "Cluster"), {"Fn::Join": ["", "Cluster"]},
+          unknown_at(prop("WebService", "Cluster"), *WEB_GATES), USER_DATA_JOIN),
+    wrong(INIT_COMMANDS, "echo ECS_CLUSTER=api", unknown_at(INIT_COMMANDS, *API_GATES), CFN_INIT_JOIN),
+    wrong(INIT_COMMANDS + ("10_join_cluster",), ["echo ECS_CLUSTER=api"],
+          unknown_at(INIT_COMMANDS + ("10_join_cluster",), *API_GATES), CFN_INIT_JOIN),
+    wrong(INIT_COMMANDS + ("10_join_cluster", "command"), {"Fn::Sub": ["${X}", {"X": [1]}]},
+          unknown_at(INIT_COMMANDS + ("10_join_cluster", "command"), *API_GATES), CFN_INIT_JOIN),
+]
+
+
+@pytest.mark.parametrize("fixture, where, value, expected",
+                         WRONG_TYPES + FLEET_AND_BLUE_GREEN_WRONG_TYPES + CLUSTER_JOIN_WRONG_TYPES)
 def test_a_value_of_the_wrong_type_is_unknown_for_the_rules_reading_it_and_says_where(fixture, where, value,
                                                                                       expected):
     analysis = analyze_document(hostile.set_at(hostile.fixture_document(fixture), where, value), f"{fixture}, broken")
@@ -307,7 +330,7 @@ TEMPLATE = {
 }
 
 
-@pytest.mark.parametrize("expression", [
+MALFORMED_EXPRESSIONS = [
     {"Fn::If": ["IsProd", 443]},
     {"Fn::If": ["Undefined", 443, 80]},
     {"Fn::If": [["IsProd"], 443, 80]},
@@ -334,10 +357,19 @@ TEMPLATE = {
     {"Fn::Cidr": [167772160, 2, 8]},
     {"Fn::Length": 5},
     {"Fn::ImportValue": [1, 2]},
-])
+]
+
+
+@pytest.mark.parametrize("expression", MALFORMED_EXPRESSIONS)
 def test_malformed_intrinsics_resolve_to_a_malformed_unknown(expression):
     value = Resolver(TEMPLATE, {"IsProd": False}).resolve(expression)
     assert isinstance(value, Unknown) and value.malformed, value
+
+
+@pytest.mark.parametrize("expression", MALFORMED_EXPRESSIONS)
+def test_malformed_intrinsics_read_as_text_are_a_malformed_piece(expression):
+    pieces = Resolver(TEMPLATE, {"IsProd": False}).text(expression)
+    assert any(isinstance(piece, Spliced) and piece.value.malformed for piece in pieces), pieces
 
 
 def vpc_chain(length: int, cidr_of) -> dict:
@@ -483,6 +515,74 @@ def test_nesting_the_engine_accepts_is_no_recursion_error_even_in_a_deep_call_st
 
     with hostile.deadline(5):
         assert not [p for p in analyse_under(sys.getrecursionlimit() // 3).problems if "could not analyse" in p]
+
+
+# -- user data and cfn-init: megabytes, deep nesting, long chains, in bounded time --------------------------
+
+JOIN_LINE = "echo ECS_CLUSTER=${Cluster} >> /etc/ecs/ecs.config\n"
+
+
+def joined_by(user_data) -> dict:
+    """The user data cluster join fixture with its launch template's UserData replaced."""
+    return hostile.set_at(hostile.fixture_document(USER_DATA_JOIN), USER_DATA, user_data)
+
+
+def instance_gates(document: dict, seconds: float = 5) -> dict:
+    with hostile.deadline(seconds):
+        analysis = analyze_document(document, "hostile user data")
+    assert analysis.problems == []
+    return {rule_id: analysis.verdict(rule_id, "WebService") for rule_id in ("HOP503", "HOP504")}
+
+
+@pytest.mark.parametrize("user_data, verdict, reason", [
+    # Near a megabyte of script (EC2 takes 16 KB), read in one pass: it joins cluster web, not the service's.
+    ({"Fn::Base64": "#!/bin/bash\n" + "echo ECS_CLUSTER=web >> /etc/ecs/ecs.config\n" * 20_000},
+     Verdict.UNKNOWN, "no Auto Scaling group"),
+    ({"Fn::Base64": {"Fn::Sub": "#!/bin/bash\n" + "echo padding\n" * 20_000 + JOIN_LINE * 5_000}},
+     Verdict.PASSED, None),
+    ({"Fn::Base64": {"Fn::Sub": "/opt/aws/bin/cfn-init --resource HostLaunchTemplate\n" * 10_000 + JOIN_LINE}},
+     Verdict.PASSED, None),
+    # Beyond MAX_TEXT once substituted: refused, not built.
+    ({"Fn::Base64": "x" * MAX_TEXT + JOIN_LINE}, Verdict.UNKNOWN, f"more than {MAX_TEXT} characters"),
+    ({"Fn::Base64": {"Fn::Sub": "x" * MAX_TEXT + JOIN_LINE}}, Verdict.UNKNOWN, f"more than {MAX_TEXT} characters"),
+    ({"Fn::Base64": {"Fn::Join": ["", [{"Fn::Sub": JOIN_LINE}] * 60_000]}}, Verdict.UNKNOWN,
+     f"more than {MAX_TEXT} characters"),
+])
+def test_huge_user_data_is_read_in_bounded_time(user_data, verdict, reason):
+    for found_verdict, findings in instance_gates(joined_by(user_data)).values():
+        assert found_verdict is verdict
+        assert reason is None or reason in findings[0].message
+
+
+def nested_joins(depth: int, innermost) -> dict:
+    for _ in range(depth):
+        innermost = {"Fn::Join": ["", [innermost]]}
+    return innermost
+
+
+@pytest.mark.parametrize("depth, verdict", [(50, Verdict.PASSED), (MAX_DEPTH + 1, Verdict.UNKNOWN)])
+def test_deeply_nested_joins_in_user_data_are_read_or_refused_without_recursion_error(depth, verdict):
+    document = joined_by({"Fn::Base64": nested_joins(depth, {"Fn::Sub": JOIN_LINE})})
+    if depth * 3 + 10 < MAX_NESTING:  # the document limit refuses deeper ones before any reading
+        for found_verdict, _ in instance_gates(document).values():
+            assert found_verdict is verdict
+    with hostile.deadline(5):
+        pieces = Resolver(document).text(nested_joins(depth * 20, "x"))
+    assert pieces[0].value.malformed and "nested too deeply" in pieces[0].value.reason
+
+
+def test_config_sets_including_each_other_in_a_long_chain_are_expanded_once_each():
+    document = hostile.fixture_document("good/ec2-cfn-init-external-cluster.yaml")
+    init = document["Resources"]["HostConfig"]["Metadata"]["AWS::CloudFormation::Init"]
+    sets = init["configSets"]
+    sets["default"] = [{"ConfigSet": "s0"}]
+    for index in range(5_000):  # far beyond Python's recursion limit, and every set also names the first
+        sets[f"s{index}"] = ["bootstrap", {"ConfigSet": f"s{index + 1}"}, {"ConfigSet": "s0"}]
+    sets["s5000"] = [{"ConfigSet": "agent"}]
+    with hostile.deadline(5):
+        analysis = analyze_document(document, "long chain of config sets")
+    assert analysis.problems == []
+    assert analysis.verdict("HOP503", "OrdersService")[0] is Verdict.PASSED
 
 
 # -- size: CloudFormation's 500 resources, in bounded time ------------------------------------------
