@@ -17,15 +17,16 @@ def load_expected() -> dict:
     return json.loads(EXPECTED_FILE.read_text())
 
 
-APPLICATIONS_DIR = FIXTURES_DIR / "applications"  # applications of several templates: see applications.py
+# Applications of several templates, each a directory with its own oracle (tests/test_applications.py).
+APPLICATIONS_DIR = REPO_ROOT / "fixtures" / "cloudformation-applications"
 
 
 def fixture_templates() -> list:
-    """Every template under FIXTURES_DIR that stands alone, as expected.json names them."""
+    """Every template under FIXTURES_DIR, as expected.json names them; expected.json itself is none."""
     return sorted(
         path.relative_to(FIXTURES_DIR).as_posix()
         for path in FIXTURES_DIR.rglob("*")
-        if path.suffix in TEMPLATE_SUFFIXES and path != EXPECTED_FILE and APPLICATIONS_DIR not in path.parents
+        if path.suffix in TEMPLATE_SUFFIXES and path != EXPECTED_FILE
     )
 
 

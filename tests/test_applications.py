@@ -1,8 +1,8 @@
 """Applications of several templates, judged as CloudFormation deploys them, through the engine and the real
-checkov, cfn-lint and hoplint CLIs: fixtures/cloudformation/applications/{good,bad}/<application>/.
+checkov, cfn-lint and hoplint CLIs: fixtures/cloudformation-applications/{good,bad}/<application>/.
 
 Each bad application breaks one hop in the template where a team would break it (a security group in the
-network stack, a parameter value in the deployment description); applications/expected.json lists the findings
+network stack, a parameter value in the deployment description); its expected.json lists the findings
 each must produce that are not PASSED, with the file and line of the property to fix.
 """
 

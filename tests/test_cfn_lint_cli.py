@@ -326,11 +326,11 @@ def lint_in_process(template: dict) -> list:
 
 @pytest.fixture
 def engine(monkeypatch, tmp_path):
-    """Replaces the engine as the cfn-lint rules see it: `engine(fake)` makes fake answer analyze_document."""
+    """Replaces the engine as the cfn-lint rules see it: `engine(fake)` makes fake(template, source) answer."""
     monkeypatch.chdir(tmp_path)  # cfn-lint's configuration: no .cfnlintrc here nor in HOME
     monkeypatch.setenv("HOME", str(tmp_path))
     Rules.create_from_directory(str(ADAPTER_DIR))  # imports the adapter's shared module
-    return lambda fake: monkeypatch.setattr(sys.modules["_hoplint_cfn_lint"], "analyze_document", fake)
+    return lambda fake: monkeypatch.setattr(sys.modules["_hoplint_cfn_lint"], "engine_analysis", fake)
 
 
 def test_engine_exception_is_one_i9000_and_silences_the_catalog_rules(engine):

@@ -16,6 +16,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+import policies.analysis
 import yaml
 from checkov.common.bridgecrew.check_type import CheckType
 from checkov.common.checks_infra.registry import get_graph_checks_registry
@@ -318,13 +320,16 @@ def crash(path: str):
 
 
 def test_an_engine_error_on_one_template_leaves_the_others_judged(adapter, tmp_path, monkeypatch, caplog) -> None:
-    module, check = adapter
+    _, check = adapter
     broken, fine = tmp_path / "crash.yaml", FIXTURES_DIR / "bad" / "HOP303-task-sg-allows-wrong-port.yaml"
-    monkeypatch.setattr(module, "analyze_file", lambda path: crash(path) if path == str(broken) else analyze_file(path))
+    broken.write_text(fine.read_text())
+    judge = policies.analysis.analyze_application
+    monkeypatch.setattr(policies.analysis, "analyze_application",
+                        lambda application: crash(application) if application.label == str(broken) else judge(application))
     with caplog.at_level(logging.WARNING, logger="hoplint.checkov"):
         passed, failed, unknown = check.run(VertexGraph(service_vertex(broken), service_vertex(fine, "AppService")))
     assert (passed, [entity["file_path_"] for entity in failed], unknown) == ([], [str(fine)], [])
-    assert f"hoplint: cannot judge {broken}: the engine failed" in caplog.text
+    assert f"hoplint: cannot judge {broken}: {broken}: hoplint could not analyse it (RuntimeError" in caplog.text
 
 
 def test_an_engine_error_outside_any_template_judges_nothing_and_says_so(adapter, tmp_path, monkeypatch,

@@ -12,7 +12,7 @@ import pstats
 import sys
 
 from oracle import REPO_ROOT
-from policies import analysis, analyze_file
+from policies import analyze_file, cache
 
 sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
 import stacks  # noqa: E402  (benchmarks/stacks.py: the generated ALB + ECS stacks)
@@ -22,7 +22,7 @@ ALLOWED_GROWTH = 1.25  # calls may grow this much faster than the template (fixe
 
 
 def calls_per_function(path) -> dict:
-    analysis._cache.clear()  # build it here, whatever other tests analysed
+    cache._cache.clear()  # build it here, whatever other tests analysed
     profile = cProfile.Profile()
     profile.runcall(analyze_file, str(path))
     return {f"{file}:{line}({name})": stats[1] for (file, line, name), stats in pstats.Stats(profile).stats.items()}

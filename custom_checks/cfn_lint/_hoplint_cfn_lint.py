@@ -121,10 +121,14 @@ def analysis_of(cfn) -> TemplateAnalysis:
     return _last
 
 
+def engine_analysis(template: Any, source: str) -> Analysis:
+    """The engine's analysis of the application the template `source` belongs to, in this run."""
+    return analyze_scan(*_scan_of(template, source)).of(source)
+
+
 def _analyse(template: Any, source: str) -> TemplateAnalysis:
     try:
-        scan = analyze_scan(*_scan_of(template, source))
-        analysis = scan.of(source)
+        analysis = engine_analysis(template, source)
     except Exception as error:  # an engine bug must not abort cfn-lint or its other rules
         LOGGER.debug("hoplint's engine failed on %s", source, exc_info=True)
         return TemplateAnalysis(
