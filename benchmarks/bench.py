@@ -67,6 +67,10 @@ CFN_LINT_MAX_OVERHEAD = 0.10
 # 4,004 / 204 = 20 if the engine compared every security-group rule with every service.
 ENGINE_LINEARITY_MID_SIZE = 50
 ENGINE_LINEARITY_MAX_FACTOR = 2.0
+# The same services split into an application of stacks.APPLICATION_STACKS stacks (nested and exported):
+# joining stacks must not cost more than half again per resource.
+APPLICATION_SIZES = (124, 1000)
+APPLICATION_MAX_FACTOR = 1.5
 
 SUMMARY = re.compile(r"Passed checks: (\d+), Failed checks: (\d+), Skipped checks: (\d+)")
 
@@ -369,14 +373,14 @@ def print_instruction_rows(rows: list) -> None:
 def engine_tasks(yaml_path: Path, json_path: Path) -> dict:
     """name -> task: the engine on both renderings, and parsing them without the engine."""
     import policies
-    from policies import analysis
+    from policies import cache
 
     c_loader = stacks.short_form_loader(yaml.CSafeLoader)
     python_loader = stacks.short_form_loader(yaml.SafeLoader)
 
     def engine(path: Path) -> Callable:
         def analyse():
-            analysis._cache.clear()  # a fresh cache: every run builds the analysis
+            cache._cache.clear()  # a fresh cache: every run builds the analysis
             return policies.analyze_file(str(path))
         return analyse
 
@@ -432,6 +436,50 @@ def measure_engine(services: int, yaml_path: Path, json_path: Path, cwd: Path) -
     }
 
 
+def application_worker(directory: str, single: str, runs: int) -> None:
+    """Time the engine on an application's templates and on the single template of the same services, `runs`
+    times each, interleaved; print JSON."""
+    from policies import cache
+    from policies.analysis import analyze_file, analyze_paths
+
+    paths = sorted(str(path) for path in Path(directory).rglob("*.yaml"))
+    tasks = {"application": lambda: analyze_paths(paths), "single": lambda: analyze_file(single)}
+    seconds: dict = {name: [] for name in tasks}
+    for _ in range(runs):
+        for name, task in tasks.items():
+            cache._cache.clear()
+            start = time.perf_counter()
+            task()
+            seconds[name].append(time.perf_counter() - start)
+    scan = analyze_paths(paths)
+    verdicts = {finding.verdict.value for analysis in scan.analyses for finding in analysis.findings}
+    print(json.dumps({"seconds": seconds, "applications": len(scan.analyses), "verdicts": sorted(verdicts),
+                      "stacks": sum(len(analysis.application.stacks) for analysis in scan.analyses)}))
+
+
+def measure_application(services: int, single: Path, work: Path) -> dict:
+    """The engine on the application of APPLICATION_STACKS stacks (stacks.cloudformation_application) against
+    the single template of the same services: time per resource."""
+    directory = stacks.write_cloudformation_application(work / "applications", services)[0].parent
+    command = [sys.executable, str(Path(__file__).resolve()), "--application-worker", str(directory), str(single),
+               str(ENGINE_RUNS)]
+    run = run_measured(command, work)
+    if run.returncode != 0:
+        raise SystemExit(f"application worker failed on {services} services:\n{run.stderr}")
+    measured = json.loads(run.stdout)
+    if measured["applications"] != 1 or measured["verdicts"] != ["PASSED"]:
+        raise SystemExit(f"the application of {services} services is not one application with every hop PASSED: "
+                         f"{measured}")
+    medians = {name: statistics.median(values) for name, values in measured["seconds"].items()}
+    resources = {"application": stacks.application_resource_count(services),
+                 "single": stacks.cloudformation_resource_count(services)}
+    per_resource = {name: medians[name] / resources[name] * 1e6 for name in medians}
+    return {"services": services, "stacks": measured["stacks"], "runs": ENGINE_RUNS,
+            "resources": resources, "seconds": {name: round(value, 5) for name, value in medians.items()},
+            "us_per_resource": {name: round(value, 1) for name, value in per_resource.items()},
+            "factor": round(per_resource["application"] / per_resource["single"], 2)}
+
+
 def linear_fit(engine_rows: list) -> dict:
     """Least-squares engine time = fixed + per_resource * resources, over every size."""
     xs = [row["resources"] for row in engine_rows]
@@ -479,7 +527,7 @@ def machine() -> dict:
     return {"cpu": cpu, "cores": os.cpu_count(), "system": platform.platform(), "python": platform.python_version()}
 
 
-def targets(comparisons: list, engine_rows: list) -> list:
+def targets(comparisons: list, engine_rows: list, application_rows: list) -> list:
     checked = []
     for comparison in comparisons:
         summary = comparison.summary()
@@ -498,10 +546,17 @@ def targets(comparisons: list, engine_rows: list) -> list:
         "measured": f"{factor:.2f}x",
         "passed": factor <= ENGINE_LINEARITY_MAX_FACTOR,
     })
+    for row in application_rows:
+        checked.append({
+            "target": f"engine on an application of {row['stacks']} stacks ({row['services']} services): time per "
+                      f"resource within {APPLICATION_MAX_FACTOR:g}x of one template of the same services",
+            "measured": f"{row['factor']:.2f}x",
+            "passed": row["factor"] <= APPLICATION_MAX_FACTOR,
+        })
     return checked
 
 
-def print_tables(comparisons: list, engine_rows: list, fit: dict) -> None:
+def print_tables(comparisons: list, engine_rows: list, fit: dict, application_rows: list) -> None:
     print("\nOverhead of the pack (medians of paired runs; overhead = median of with / without, minus 1, and the"
           " middle half of those ratios; no-op = the control pack, checkov's own cost for the pack's results;"
           " own = with / no-op, hoplint's share)")
@@ -530,6 +585,14 @@ def print_tables(comparisons: list, engine_rows: list, fit: dict) -> None:
               f"{row['peak_mb']['parse_yaml_c']:>9.1f} / {row['peak_mb']['engine_yaml']:.1f}")
     print(f"fit: engine = {fit['fixed_s']*1e3:.1f} ms + {fit['per_resource_us']:.0f} us x resources "
           f"(R^2 {fit['r_squared']})")
+    print(f"\nEngine on an application of {stacks.APPLICATION_STACKS} stacks against one template of the same "
+          f"services (median of {ENGINE_RUNS} runs)")
+    print(f"{'services':>8}{'resources':>17}{'application':>13}{'single':>9}{'us/res':>17}{'factor':>8}")
+    for row in application_rows:
+        resources, seconds, per = row["resources"], row["seconds"], row["us_per_resource"]
+        print(f"{row['services']:>8}{resources['application']:>9} / {resources['single']:<5}"
+              f"{seconds['application']*1e3:>11.1f}ms{seconds['single']*1e3:>7.1f}ms"
+              f"{per['application']:>9.0f} / {per['single']:<5.0f}{row['factor']:>7.2f}x")
 
 
 def main() -> int:
@@ -541,10 +604,16 @@ def main() -> int:
     parser.add_argument("--output", type=Path, help="results file (default benchmarks/results.json, "
                                                     "or benchmarks/instructions.json with --instructions)")
     parser.add_argument("--engine-worker", nargs=3, metavar=("YAML", "JSON", "RUNS"), help=argparse.SUPPRESS)
+    parser.add_argument("--application-worker", nargs=3, metavar=("DIRECTORY", "SINGLE", "RUNS"),
+                        help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.engine_worker:
         yaml_path, json_path, runs = arguments.engine_worker
         engine_worker(yaml_path, json_path, int(runs))
+        return 0
+    if arguments.application_worker:
+        directory, single, runs = arguments.application_worker
+        application_worker(directory, single, int(runs))
         return 0
     output = arguments.output or Path(__file__).with_name(
         "instructions.json" if arguments.instructions else "results.json")
@@ -561,6 +630,7 @@ def main() -> int:
             for n in ENGINE_SIZES:
                 engine_rows.append(measure_engine(n, *templates[n], work))
                 print(f"engine alone, {n} services: {engine_rows[-1]['engine_yaml_s'] * 1e3:.1f} ms", flush=True)
+            application_rows = [measure_application(n, templates[n][0], work) for n in APPLICATION_SIZES]
 
     results = {
         "command": "python benchmarks/bench.py --instructions" if arguments.instructions else "make bench",
@@ -586,10 +656,10 @@ def main() -> int:
         results.update(instructions=rows, targets=checked)
     else:
         fit = linear_fit(engine_rows)
-        checked = targets(comparisons, engine_rows)
-        print_tables(comparisons, engine_rows, fit)
+        checked = targets(comparisons, engine_rows, application_rows)
+        print_tables(comparisons, engine_rows, fit, application_rows)
         results.update(overhead=[comparison.summary() for comparison in comparisons], engine=engine_rows,
-                       engine_fit=fit, targets=checked)
+                       engine_fit=fit, application=application_rows, targets=checked)
     print("\nTargets")
     for target in checked:
         print(f"  {'PASS' if target['passed'] else 'FAIL'}  {target['target']}: {target['measured']}")

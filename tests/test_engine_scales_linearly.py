@@ -35,3 +35,23 @@ def test_no_function_is_called_more_than_linearly_often(tmp_path):
     superlinear = {function: (small.get(function, 0), calls) for function, calls in large.items()
                    if calls > 1000 and calls > small.get(function, 0) * growth * ALLOWED_GROWTH}
     assert superlinear == {}
+
+
+def application_calls(directory) -> dict:
+    from policies.analysis import analyze_paths
+
+    cache._cache.clear()
+    profile = cProfile.Profile()
+    profile.runcall(analyze_paths, sorted(str(path) for path in directory.rglob("*.yaml")))
+    return {f"{file}:{line}({name})": stats[1] for (file, line, name), stats in pstats.Stats(profile).stats.items()}
+
+
+def test_joining_stacks_is_linear_in_the_application_too(tmp_path):
+    """The same services as an application of forty stacks (nested and exported): no step compares every stack
+    with every other, or every import with every export."""
+    small = application_calls(stacks.write_cloudformation_application(tmp_path, SMALL)[0].parent)
+    large = application_calls(stacks.write_cloudformation_application(tmp_path, LARGE)[0].parent)
+    growth = stacks.application_resource_count(LARGE) / stacks.application_resource_count(SMALL)
+    superlinear = {function: (small.get(function, 0), calls) for function, calls in large.items()
+                   if calls > 1000 and calls > small.get(function, 0) * growth * ALLOWED_GROWTH}
+    assert superlinear == {}

@@ -31,25 +31,34 @@ class ExportIndex:
 
     def __init__(self, exports: list) -> None:
         self.by_name: dict = {}
-        self.patterned: list = []
+        # Exports whose name has holes, by the known text it ends with ("" when it ends with a hole): an import
+        # of a known name is compared only with those ending like it, so that a thousand stacks exporting and
+        # importing cost a thousand lookups, not a million comparisons.
+        self.by_tail: dict = {}
         for export in exports:
             literal = export.name.literal
             if literal is not None:
                 self.by_name.setdefault(literal, []).append(export)
             else:
-                self.patterned.append(export)
+                self.by_tail.setdefault(_tail(export.name), []).append(export)
 
     def matching(self, wanted: NamePattern) -> list:
         """The exports that can have the name `wanted`: those exporting exactly that name if any, else those
         whose name some deployment can make equal to it."""
         literal = wanted.literal
-        if literal is not None and literal in self.by_name:
-            return list(self.by_name[literal])
-        candidates = [export for export in self.patterned if export.name.may_equal(wanted)]
-        if literal is None:
-            candidates += [export for exports in self.by_name.values() for export in exports
-                           if export.name.may_equal(wanted)]
-        return candidates
+        if literal is not None:
+            if literal in self.by_name:
+                return list(self.by_name[literal])
+            patterned = [export for start in range(len(literal) + 1)
+                         for export in self.by_tail.get(literal[start:], ()) if export.name.may_equal(wanted)]
+            return patterned
+        return [export for exports in (*self.by_tail.values(), *self.by_name.values()) for export in exports
+                if export.name.may_equal(wanted)]
+
+
+def _tail(name: NamePattern) -> str:
+    last = name.parts[-1] if name.parts else ""
+    return last if isinstance(last, str) else ""
 
 
 def exports_of(stacks: list, scenario: Any) -> ExportIndex:

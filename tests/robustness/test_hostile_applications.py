@@ -6,6 +6,7 @@ from __future__ import annotations
 from application_support import analyze_templates
 from test_application_joining import (
     importing_service,
+    service,
     messages,
     nested_service,
     nesting,
@@ -53,3 +54,19 @@ def test_a_thousand_nested_stacks_are_judged_in_bounded_time():
                                   "service.yaml": nested_service()})
     assert set(verdicts(scan.analyses[0], "HOP303").values()) == {Verdict.PASSED}
     assert len(verdicts(scan.analyses[0], "HOP303")) == 1000
+
+
+def test_a_thousand_stacks_exporting_and_importing_are_joined_in_bounded_time():
+    templates = {}
+    for index in range(1000):
+        exporter = network()
+        exporter["Outputs"] = {name: {**output, "Export": {"Name": {"Fn::Sub": f"${{AWS::StackName}}:{name}{index}"}}}
+                               for name, output in exporter["Outputs"].items()}
+        templates[f"network{index}.yaml"] = exporter
+    templates["service.yaml"] = service({"Fn::ImportValue": "production:Listener999"},
+                                        {"Fn::ImportValue": "production:TaskSg999"})
+    with hostile.deadline(120):
+        scan = analyze_templates(templates)
+    (joined,) = [analysis for analysis in scan.analyses if len(analysis.application.stacks) > 1]
+    assert [stack.label for stack in joined.application.stacks] == ["production", "service"]
+    assert verdicts(joined, "HOP303") == {"service/Service": Verdict.PASSED}
