@@ -67,7 +67,8 @@ _make_engine_importable()
 
 from policies import RULES, Rule, Verdict, analyze_file  # noqa: E402  (needs the path set above)
 from policies.analysis import cached, collector_paused  # noqa: E402
-from policies.catalog import CLOUDFORMATION_TYPES, RULE_OF_CHECKOV_ID  # noqa: E402
+from policies.catalog import (  # noqa: E402
+    CLOUDFORMATION_TYPES, ERROR, INFORMATION, RULE_OF_CHECKOV_ID, WARNING)
 from policies.findings import worst_verdict  # noqa: E402
 from policies.wrapping import wrap_once  # noqa: E402
 
@@ -76,7 +77,8 @@ from .hoplint_sarif import install_sarif_hook  # noqa: E402
 logger = logging.getLogger("hoplint.checkov")
 
 GRAPH_REGISTRIES = ("cloudformation", "terraform")
-SEVERITY_OF_RULE = {"error": Severities[BcSeverities.HIGH], "warning": Severities[BcSeverities.LOW]}
+SEVERITY_OF_RULE = {ERROR: Severities[BcSeverities.HIGH], WARNING: Severities[BcSeverities.LOW],
+                    INFORMATION: Severities[BcSeverities.INFO]}
 CLOUDFORMATION_SUBJECT_TYPES = frozenset(t for types in CLOUDFORMATION_TYPES.values() for t in types)
 
 
