@@ -303,7 +303,8 @@ def test_sarif_output(tmp_path):
     rules_by_cfn_lint_id = {rule.cfn_lint_id: rule for rule in RULES.values()}
     # cfn-lint leaves out SARIF's default level, warning.
     levels = {(r["ruleId"], r.get("level", "warning")) for r in run["results"] if r["ruleId"] in rules_by_cfn_lint_id}
-    assert levels == {(rule_id, SARIF_LEVEL_OF_SEVERITY[rules_by_cfn_lint_id[rule_id].severity]) for rule_id, _ in levels}
+    assert levels == {(rule_id, SARIF_LEVEL_OF_SEVERITY[rules_by_cfn_lint_id[rule_id].severity])
+                      for rule_id, _ in levels}
     assert {level for _, level in levels} == {"error", "warning", "note"}
     reported = Counter(
         (
