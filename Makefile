@@ -1,6 +1,8 @@
 # Two commands for a newcomer: `make demo` and `make test`. Both create .venv on first use.
 # `make bench` measures what the pack adds to checkov and cfn-lint (about 25 minutes; see README, Performance);
 # `make bench-instructions` counts instructions under valgrind instead, the same on every run (about 20 minutes).
+# `make corpus` judges the real applications of ../shared/corpus (or $$HOPLINT_CORPUS) against their labels
+# (a few minutes; see corpus/measure.py).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -8,7 +10,7 @@ STAMP := $(VENV)/.installed
 export CKV_SKIP_PACKAGE_UPDATE_CHECK := true
 export BC_SKIP_MAPPING := TRUE
 
-.PHONY: install demo test bench bench-instructions clean
+.PHONY: install demo test bench bench-instructions corpus clean
 
 install: $(STAMP)
 
@@ -48,6 +50,9 @@ bench: install
 
 bench-instructions: install
 	$(BIN)/python benchmarks/bench.py --instructions
+
+corpus: install
+	$(BIN)/python corpus/measure.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

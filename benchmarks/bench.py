@@ -124,7 +124,8 @@ def run_measured(command: list, cwd: Path, environment: dict | None = None) -> M
 # answers with the resources of the types on which hoplint passes a hop of the generated stacks, as the entities
 # the pack's own record_entity makes of them (its source and constants are copied in), so checkov records the
 # same results as with the pack (tests/test_bench_control.py). What the control costs is checkov's own work for
-# the pack's results; what the pack costs beyond it is hoplint's.
+# the pack's results; what the pack costs beyond it is hoplint's. Information rules (HOP206) have no control
+# check: checkov runs theirs only when --check names it, and the bench runs checkov without --check.
 NO_OP_CHECK = """from checkov.common.bridgecrew.severities import Severities
 from checkov.common.checks_infra.registry import get_graph_checks_registry
 from checkov.common.graph.checks_infra.base_check import BaseGraphCheck
@@ -187,7 +188,7 @@ def write_no_op_pack(directory: Path, passed_types: dict) -> Path:
     checks = pack_module()
     directory.mkdir(parents=True)
     (directory / "__init__.py").write_text("")
-    for rule in RULES.values():
+    for rule in (rule for rule in RULES.values() if not rule.informational):
         passed = sorted(passed_types.get(rule.id, set()))
         passed += [stacks.TERRAFORM_TYPE_OF[kind] for kind in passed]
         (directory / f"no_op_{rule.id.lower()}.py").write_text(NO_OP_CHECK.format(
@@ -495,7 +496,8 @@ def linear_fit(engine_rows: list) -> dict:
 # -- the run ------------------------------------------------------------------------------------------------
 
 def judged(yaml_path: Path) -> dict:
-    """(rule id, resource type) -> how many resources of that type the pack passes on a generated stack.
+    """(rule id, resource type) -> how many resources of that type the pack passes on a generated stack, and
+    checkov records: information rules (HOP206) left out, checkov runs them only when --check names them.
 
     Every hop of the generated stacks is open, so every result must be PASSED: anything else is a broken
     generator (or engine), and the timings would not be of the work the pack does on a good stack.
@@ -508,7 +510,8 @@ def judged(yaml_path: Path) -> dict:
         raise SystemExit(f"{yaml_path.name}: expected every hop PASSED, got {analysis.problems or analysis.findings}")
     counts: dict = {}
     for rule_id, kind, _ in verdicts:
-        counts[rule_id, kind] = counts.get((rule_id, kind), 0) + 1
+        if not policies.RULES[rule_id].informational:
+            counts[rule_id, kind] = counts.get((rule_id, kind), 0) + 1
     return counts
 
 

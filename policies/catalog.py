@@ -19,6 +19,11 @@ CLOUDFORMATION_TYPES = {
     TASK_DEFINITION: ("AWS::ECS::TaskDefinition",),
 }
 
+# What a FAILED verdict of the rule means: an error breaks traffic, a warning is a risk, information (HOP206)
+# is worth knowing but harmless, and never fails a path, a CI run or a pre-commit hook.
+ERROR, WARNING, INFORMATION = "error", "warning", "information"
+CFN_LINT_LEVEL_LETTER = {ERROR: "E", WARNING: "W", INFORMATION: "I"}
+
 TERRAFORM_TYPES = {
     LISTENER: ("aws_lb_listener", "aws_alb_listener"),
     TARGET_GROUP: ("aws_lb_target_group", "aws_alb_target_group"),
@@ -31,7 +36,7 @@ TERRAFORM_TYPES = {
 class Rule:
     id: str  # HOPnnn
     title: str  # reads as the policy: "Ensure ..."
-    severity: str  # "error" or "warning"
+    severity: str  # ERROR, WARNING or INFORMATION
     rationale: str
     remediation: str
     subjects: tuple  # kinds of resource the verdict is reported on
@@ -46,7 +51,12 @@ class Rule:
 
     @property
     def cfn_lint_id(self) -> str:
-        return f"{'E' if self.severity == 'error' else 'W'}9{self.number}"
+        return f"{CFN_LINT_LEVEL_LETTER[self.severity]}9{self.number}"
+
+    @property
+    def informational(self) -> bool:
+        """Its FAILED verdicts are notes: they fail no path, no run and no exit code."""
+        return self.severity == INFORMATION
 
     @property
     def doc_url(self) -> str:
@@ -125,9 +135,10 @@ _RULES = (
     Rule(
         "HOP206",
         "Ensure the target group Port equals the ContainerPort the service registers",
-        "warning",
-        "ECS registers each target on the ContainerPort, whatever the target group Port says. A differing "
-        "Port misleads readers and tooling, and a health check pinned to it probes the wrong port.",
+        INFORMATION,
+        "ECS registers each target on the port it runs on (the container port under awsvpc, the host port in "
+        "bridge and host mode), whatever the target group Port says: a differing Port does not change where "
+        "traffic goes. It misleads readers and tooling that derive other settings from it.",
         "Set the target group Port to the service's ContainerPort.",
         (TARGET_GROUP,),
     ),

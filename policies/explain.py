@@ -10,15 +10,17 @@ ALB security group's egress (HOP301, HOP302; HOP504 toward container instances),
 sides' subnets (HOP602, HOP603) where the template has any, the tasks' security group ingress (HOP303,
 HOP304), or the container instances' (HOP503) in bridge and host network mode, and the health check
 (HOP211, HOP212). The other rules judge the nodes themselves. Everything here is read from an Analysis:
-its deployments give the paths, its findings the verdicts; nothing is judged again.
+its deployments give the paths, its findings the verdicts; nothing is judged again. The findings of an
+information rule (HOP206) are shown, a FAILED one as a note, but decide no verdict of a check or a path.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from policies.analysis import Analysis
+from policies.catalog import RULES
 from policies.evaluate import deciding_conditions
 from policies.findings import Finding, Verdict, worst_verdict
 from policies.rules.base import ServiceHop, balancer_hop_key, load_balancers_forwarding_to, service_hops
@@ -40,7 +42,17 @@ class Check:
 
     @property
     def verdict(self) -> Verdict | None:
-        return worst_verdict(f.verdict for f in self.findings)
+        return deciding_verdict(self.findings)
+
+
+def is_note(finding: Finding) -> bool:
+    """A FAILED finding of an information rule (HOP206): worth showing, harmless to traffic."""
+    return finding.verdict is Verdict.FAILED and RULES[finding.rule_id].informational
+
+
+def deciding_verdict(findings: Iterable[Finding]) -> Verdict | None:
+    """The worst verdict of the findings, those of information rules left out: they decide nothing."""
+    return worst_verdict(f.verdict for f in findings if not RULES[f.rule_id].informational)
 
 
 @dataclass(frozen=True)
@@ -95,7 +107,7 @@ class Explanation:
 
     @property
     def failed(self) -> bool:
-        return any(f.verdict is Verdict.FAILED for f in self.findings)
+        return deciding_verdict(self.findings) is Verdict.FAILED
 
 
 def explain(analysis: Analysis, source: str | None = None, noun: str = "template") -> Explanation:
@@ -292,6 +304,7 @@ def finding_facts(finding: Finding) -> dict:
     return {
         "rule": finding.rule_id,
         "verdict": finding.verdict.value,
+        "severity": RULES[finding.rule_id].severity,  # an information rule's FAILED is a note (is_note)
         "resource": finding.resource,
         "resource_type": finding.resource_type,
         "message": finding.message,

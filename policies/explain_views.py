@@ -6,14 +6,20 @@ import json
 import textwrap
 from typing import Iterable
 
-from policies.explain import CLIENT, Check, Explanation, HopPath, Node, finding_facts
-from policies.findings import Finding, Verdict, worst_verdict
+from policies.explain import CLIENT, Check, Explanation, HopPath, Node, deciding_verdict, finding_facts, is_note
+from policies.findings import Finding, Verdict
 
-# What a check's verdict reads as; None: no rule gave a verdict (it does not apply, or a broken
-# prerequisite is reported by the rule that owns it).
-STATUS_WORD = {Verdict.PASSED: "pass", Verdict.FAILED: "FAIL", Verdict.UNKNOWN: "unknown", None: "n/a"}
-ANSI = {Verdict.PASSED: "\033[32m", Verdict.FAILED: "\033[1;31m", Verdict.UNKNOWN: "\033[33m", None: "\033[2m"}
+NOTE = "note"  # the status of a FAILED finding of an information rule (HOP206), which fails nothing
+# What a check's verdict, or a finding's status, reads as; None: no rule gave a verdict (it does not apply,
+# or a broken prerequisite is reported by the rule that owns it).
+STATUS_WORD = {Verdict.PASSED: "pass", Verdict.FAILED: "FAIL", Verdict.UNKNOWN: "unknown", NOTE: "note", None: "n/a"}
+ANSI = {Verdict.PASSED: "\033[32m", Verdict.FAILED: "\033[1;31m", Verdict.UNKNOWN: "\033[33m", NOTE: "\033[36m",
+        None: "\033[2m"}
 ANSI_BOLD, ANSI_RESET = "\033[1m", "\033[0m"
+
+
+def finding_status(finding: Finding) -> Verdict | str:
+    return NOTE if is_note(finding) else finding.verdict
 
 
 def when_text(path: HopPath) -> str:
@@ -27,15 +33,15 @@ def render_text(explanations: list, color: bool) -> str:
     def paint(text: str, style: str) -> str:
         return f"{style}{text}{ANSI_RESET}" if color else text
 
-    def row(verdict: Verdict | None, name: str, text: str) -> str:
-        return f"    {paint(f'{STATUS_WORD[verdict]:<8}', ANSI[verdict])} {name:<14} {text}"
+    def row(status: Verdict | str | None, name: str, text: str) -> str:
+        return f"    {paint(f'{STATUS_WORD[status]:<8}', ANSI[status])} {name:<14} {text}"
 
     def finding_row(name: str, finding: Finding, reason: str) -> str:
         where = ""
         if finding.line and finding.verdict is not Verdict.PASSED:
             # In an application of several templates, the file too: the fix may be in another one.
             where = f"  ({finding.file}:{finding.line})" if several_files and finding.file else f"  (line {finding.line})"
-        return row(finding.verdict, name, f"{finding.rule_id}  {reason}{where}")
+        return row(finding_status(finding), name, f"{finding.rule_id}  {reason}{where}")
 
     def rows(name: str, findings: Iterable[Finding], reason) -> list:
         """A row per finding that did not pass; the rule ids of those that passed share one row."""
@@ -82,7 +88,7 @@ def _summary(explanations: list) -> str:
     analysed = [e for e in explanations if not e.problems]
     paths = [path for e in analysed for path in e.paths]
     counts = {verdict: sum(1 for p in paths if p.verdict is verdict) for verdict in Verdict}
-    off_path = sum(1 for e in analysed for f in e.unplaced if f.verdict is Verdict.FAILED)
+    off_path = sum(1 for e in analysed for f in e.unplaced if f.verdict is Verdict.FAILED and not is_note(f))
     nouns = {e.noun: sum(1 for other in analysed if other.noun == e.noun) for e in analysed} or {"template": 0}
     inputs = ", ".join(_counted(count, noun) for noun, count in nouns.items())
     text = (f"{inputs}, {_counted(len(paths), 'path')}: "
@@ -96,11 +102,13 @@ def _counted(count: int, noun: str) -> str:
 
 # Mermaid
 
-MERMAID_CLASS = {Verdict.PASSED: "passed", Verdict.FAILED: "failed", Verdict.UNKNOWN: "unknown", None: "unjudged"}
+MERMAID_CLASS = {Verdict.PASSED: "passed", Verdict.FAILED: "failed", Verdict.UNKNOWN: "unknown", NOTE: "note",
+                 None: "unjudged"}
 MERMAID_CLASS_STYLES = {
     "passed": "fill:#dafbe1,stroke:#1a7f37,color:#1f2328",
     "failed": "fill:#ffebe9,stroke:#cf222e,color:#1f2328",
     "unknown": "fill:#fff8c5,stroke:#9a6700,color:#1f2328",
+    "note": "fill:#ddf4ff,stroke:#0969da,color:#1f2328",
     "unjudged": "fill:#f6f8fa,stroke:#8c959f,color:#1f2328",
 }
 FAILED_LINK_STYLE = "stroke:#cf222e,stroke-width:2px"
@@ -152,9 +160,10 @@ class _Flowchart:
         if key in self.node_ids:
             return
         note_id = self.node_ids[key] = f"t{template}n{len(self.node_ids) + 1}"
-        text = _lines(f"{STATUS_WORD[finding.verdict]} {finding.rule_id}", *textwrap.wrap(reason, NOTE_WIDTH))
+        status = finding_status(finding)
+        text = _lines(f"{STATUS_WORD[status]} {finding.rule_id}", *textwrap.wrap(reason, NOTE_WIDTH))
         self.lines.append(f"    {note_id}>\"{text}\"]")
-        self.lines.append(f"    class {note_id} {MERMAID_CLASS[finding.verdict]}")
+        self.lines.append(f"    class {note_id} {MERMAID_CLASS[status]}")
         if attached_to:
             self.link(attached_to, note_id, arrow="-.-")
 
@@ -163,7 +172,7 @@ class _Flowchart:
             self.lines.append(f"  classDef {name} {style}")
         by_class: dict = {}
         for mermaid_id, findings in self.node_verdicts.items():
-            verdict = worst_verdict(f.verdict for f in findings.values())
+            verdict = deciding_verdict(findings.values())
             by_class.setdefault(MERMAID_CLASS[verdict], []).append(mermaid_id)
         for name, ids in by_class.items():
             self.lines.append(f"  class {','.join(ids)} {name}")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from policies.catalog import Rule
 
+SARIF_NOTE = "note"  # the level of an information rule's results: never an alert that fails a check
+
 
 def rule_help(rule: Rule) -> dict:
     """A SARIF multiformatMessageString: what the rule checks, why, how to fix, and the link to its doc."""
@@ -19,7 +21,8 @@ def rule_help(rule: Rule) -> dict:
 
 def describe_rules(log: dict, rules_by_tool_id: dict) -> dict:
     """Give each rule of the log that is one of ours (by the tool's id for it) the catalog's description
-    and help. Returns the log, changed in place."""
+    and help, and an information rule the default level note (neither tool sets one: SARIF's default is
+    warning). Returns the log, changed in place."""
     for run in log.get("runs") or []:
         for descriptor in ((run.get("tool") or {}).get("driver") or {}).get("rules") or []:
             rule = rules_by_tool_id.get(descriptor.get("id"))
@@ -27,4 +30,6 @@ def describe_rules(log: dict, rules_by_tool_id: dict) -> dict:
                 descriptor["fullDescription"] = {"text": rule.rationale}
                 descriptor["help"] = rule_help(rule)
                 descriptor["helpUri"] = rule.doc_url
+                if rule.informational:
+                    descriptor["defaultConfiguration"] = {"level": SARIF_NOTE}
     return log

@@ -11,10 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from oracle import REPO_ROOT
+from policies import RULES
 
 CHECKOV = Path(sys.executable).with_name("checkov")
 CHECKS_DIR = REPO_ROOT / "custom_checks" / "checkov"
 CHECK_PREFIX = "CKV_HOP_"
+INFORMATION_CHECK_IDS = tuple(rule.checkov_id for rule in RULES.values() if rule.informational)
+# `--check` for every hoplint check: a glob leaves out those of information rules, which run only when named.
+EVERY_CHECK = ",".join((f"{CHECK_PREFIX}*", *INFORMATION_CHECK_IDS))
 # No update check, no download of checkov's id mapping: both reach the network.
 CHECKOV_ENV = {"CKV_SKIP_PACKAGE_UPDATE_CHECK": "true", "BC_SKIP_MAPPING": "TRUE"}
 

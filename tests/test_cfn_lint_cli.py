@@ -28,9 +28,14 @@ from policies import RULES, Analysis, Finding, Verdict
 ADAPTER_DIR = REPO_ROOT / "custom_checks" / "cfn_lint"
 # The cfn-lint of the interpreter running the tests, not whichever one is first on PATH.
 CFN_LINT = shutil.which("cfn-lint", path=os.path.dirname(sys.executable))
-HOPLINT_RULE_ID = re.compile(r"[EWI]9\d{3}")  # the catalog's E9nnn and W9nnn, and I9000
+HOPLINT_RULE_ID = re.compile(r"[EWI]9\d{3}")  # the catalog's E9nnn, W9nnn and I9nnn, and I9000
 # cfn-lint's exit code is a bit set of the levels it found (2 error, 4 warning, 8 informational); 1 is a crash.
 LEVEL_BITS = 2 | 4 | 8
+LEVEL_OF_SEVERITY = {"error": "Error", "warning": "Warning", "information": "Informational"}
+SARIF_LEVEL_OF_SEVERITY = {"error": "error", "warning": "warning", "information": "note"}
+# cfn-lint runs informational rules only when included: the catalog's information rules (I9206), by id.
+INCLUDE_INFORMATION = ("--include-checks", *(rule.cfn_lint_id for rule in RULES.values() if rule.informational))
+TARGET_GROUP_PORT_DIFFERS = "bad/HOP206-target-group-port-differs.yaml"  # information only
 
 
 def run_cfn_lint(*args: str, cwd: Path, home: Path) -> subprocess.CompletedProcess:
@@ -79,8 +84,8 @@ def expected_rules_and_lines(fixture: str) -> Counter:
 
 @pytest.fixture(scope="module")
 def fixture_matches(tmp_path_factory) -> dict:
-    """Fixture path -> hoplint's matches in it, from one cfn-lint run over every fixture."""
-    return lint(fixture_templates(), cwd=FIXTURES_DIR, home=tmp_path_factory.mktemp("home"))
+    """Fixture path -> hoplint's matches in it, from one cfn-lint run over every fixture, information included."""
+    return lint(fixture_templates(), *INCLUDE_INFORMATION, cwd=FIXTURES_DIR, home=tmp_path_factory.mktemp("home"))
 
 
 @pytest.mark.parametrize("fixture", fixture_templates())
@@ -106,7 +111,7 @@ def test_json_output_names_and_describes_the_catalog_rule(fixture_matches):
         rule = rules_by_cfn_lint_id[match["Rule"]["Id"]]
         assert match["Rule"]["ShortDescription"] == rule.title
         assert match["Rule"]["Source"] == rule.doc_url
-        assert match["Level"] == rule.severity.capitalize()
+        assert match["Level"] == LEVEL_OF_SEVERITY[rule.severity]
         assert match["Location"]["Path"][:1] == ["Resources"]
         assert match["Message"]
 
@@ -291,9 +296,16 @@ def test_sarif_output(tmp_path):
     bad = [fixture for fixture in fixture_templates() if expected_rules_and_lines(fixture)]
     assert bad, "no fixture with a FAILED finding"
     result = run_cfn_lint(
-        "--append-rules", str(ADAPTER_DIR), "--format", "sarif", "--", *bad, cwd=FIXTURES_DIR, home=tmp_path
+        "--append-rules", str(ADAPTER_DIR), "--format", "sarif", *INCLUDE_INFORMATION, "--", *bad, cwd=FIXTURES_DIR,
+        home=tmp_path
     )
     run = json.loads(result.stdout)["runs"][0]
+    rules_by_cfn_lint_id = {rule.cfn_lint_id: rule for rule in RULES.values()}
+    # cfn-lint leaves out SARIF's default level, warning.
+    levels = {(r["ruleId"], r.get("level", "warning")) for r in run["results"] if r["ruleId"] in rules_by_cfn_lint_id}
+    assert levels == {(rule_id, SARIF_LEVEL_OF_SEVERITY[rules_by_cfn_lint_id[rule_id].severity])
+                      for rule_id, _ in levels}
+    assert {level for _, level in levels} == {"error", "warning", "note"}
     reported = Counter(
         (
             r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
@@ -312,6 +324,28 @@ def test_sarif_output(tmp_path):
     for rule in RULES.values():
         if rule.cfn_lint_id in help_uris:
             assert help_uris[rule.cfn_lint_id] == rule.doc_url
+    default_levels = {rule["id"]: rule.get("defaultConfiguration") for rule in run["tool"]["driver"]["rules"]}
+    for rule in RULES.values():
+        if rule.informational:
+            assert default_levels[rule.cfn_lint_id] == {"level": "note"}
+
+
+def test_information_is_reported_only_when_included_and_fails_as_cfn_lint_is_told(tmp_path):
+    """HOP206 is I9206: cfn-lint runs informational rules only when included, so by default it neither shows
+    nor fails. Included, it shows at its line, and sets exit bit 8 unless --non-zero-exit-code says warning."""
+    (information_id,) = INCLUDE_INFORMATION[1:]
+
+    def cfn_lint(*options: str) -> subprocess.CompletedProcess:
+        return run_cfn_lint("--append-rules", str(ADAPTER_DIR), "--format", "json", *options, "--",
+                            TARGET_GROUP_PORT_DIFFERS, cwd=FIXTURES_DIR, home=tmp_path)
+
+    default = cfn_lint()
+    assert (default.returncode, hoplint_matches(default.stdout)) == (0, [])
+    included = cfn_lint(*INCLUDE_INFORMATION)
+    assert included.returncode == 8
+    assert rules_and_lines(hoplint_matches(included.stdout)) == expected_rules_and_lines(TARGET_GROUP_PORT_DIFFERS)
+    assert rule_ids(hoplint_matches(included.stdout)) == [information_id]
+    assert cfn_lint(*INCLUDE_INFORMATION, "--non-zero-exit-code", "warning").returncode == 0
 
 
 def lint_in_process(template: dict) -> list:

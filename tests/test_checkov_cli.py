@@ -25,15 +25,25 @@ from checkov.common.models.enums import CheckResult
 from checkov.common.output.record import Record
 from checkov.common.output.report import Report
 
-from checkov_runs import CHECK_PREFIX, CHECKS_DIR, Checkov, VertexGraph, run_checkov, service_vertex
+from checkov_runs import (
+    CHECK_PREFIX,
+    CHECKS_DIR,
+    EVERY_CHECK,
+    INFORMATION_CHECK_IDS,
+    Checkov,
+    VertexGraph,
+    run_checkov,
+    service_vertex,
+)
 from oracle import FIXTURES_DIR, REPO_ROOT, fixture_templates, load_expected
 from policies import RULES, Verdict, analyze_file
 from policies.wrapping import WRAPPED_MARK
 
 RULE_OF_CHECK_ID = {rule.checkov_id: rule for rule in RULES.values()}
-SEVERITY_OF_RULE = {"error": "HIGH", "warning": "LOW"}
-SARIF_SCORE_OF_SEVERITY = {"HIGH": "8.9", "LOW": "3.9"}
-SARIF_LEVEL_OF_SEVERITY = {"HIGH": "error", "LOW": "note"}
+SEVERITY_OF_RULE = {"error": "HIGH", "warning": "LOW", "information": "INFO"}
+SARIF_SCORE_OF_SEVERITY = {"HIGH": "8.9", "LOW": "3.9", "INFO": "0.0"}
+SARIF_LEVEL_OF_SEVERITY = {"HIGH": "error", "LOW": "note", "INFO": "note"}
+TARGET_GROUP_PORT_DIFFERS = "bad/HOP206-target-group-port-differs.yaml"  # information only
 SKIP_COMMENT = "accepted: the tasks are reached through a VPC endpoint"
 
 
@@ -95,9 +105,10 @@ def engine_verdicts(fixture: str) -> dict:
 def bulk(tmp_path_factory: pytest.TempPathFactory) -> Checkov:
     """Every fixture at once, with -d relative to the working directory (the repository root). The file name
     checkov gives a check ("/bad/x.yaml") is relative to the -d root, so it cannot lead the adapter to the
-    template from the working directory: this run proves the adapter finds templates anyway."""
+    template from the working directory: this run proves the adapter finds templates anyway. Every check runs,
+    those of information rules by their ids."""
     return run_checkov(
-        "-d", os.path.relpath(FIXTURES_DIR, REPO_ROOT), "--framework", "cloudformation", "--check", f"{CHECK_PREFIX}*",
+        "-d", os.path.relpath(FIXTURES_DIR, REPO_ROOT), "--framework", "cloudformation", "--check", EVERY_CHECK,
         cwd=REPO_ROOT, output_dir=tmp_path_factory.mktemp("checkov-bulk"), formats=("cli", "json", "sarif"),
     )
 
@@ -180,7 +191,7 @@ def test_records_carry_the_rules_severity_title_and_guideline(bulk: Checkov) -> 
         assert record["severity"] == SEVERITY_OF_RULE[rule.severity]
         assert (record["check_name"], record["guideline"]) == (rule.title, rule.doc_url)
         severities.add(record["severity"])
-    assert severities == {"HIGH", "LOW"}, "the fixtures exercise no error rule or no warning rule"
+    assert severities == {"HIGH", "LOW", "INFO"}, "the fixtures exercise no error, warning or information rule"
     sarif = json.loads((bulk.output_dir / "results_sarif.sarif").read_text())
     for run in sarif["runs"]:
         for sarif_rule in run["tool"]["driver"]["rules"]:
@@ -254,8 +265,44 @@ def test_skip_check_flag(tmp_path: Path) -> None:
     )
 
     assert skipped_check_id not in {record["check_id"] for record in result.records}
-    others = {rule_id for rule_id in RULES if rule_id != skipped_rule_id}
+    others = {rule_id for rule_id, rule in RULES.items() if rule_id != skipped_rule_id and not rule.informational}
     assert keys_with(result.records, "FAILED", root="bad") == oracle_keys("FAILED", bad, others)
+
+
+def test_information_checks_run_only_when_named_and_fail_the_run_only_as_checkov_is_told(tmp_path: Path) -> None:
+    """HOP206 never fails a run by default: `CKV_HOP_*`, or no --check, leaves it out. Named, it reports at
+    severity INFO, SARIF level note, and fails the run as any check does, unless --hard-fail-on a higher
+    severity or --soft-fail-on INFO (or its id) say otherwise."""
+    template = str(FIXTURES_DIR / TARGET_GROUP_PORT_DIFFERS)
+    (information_id,) = INFORMATION_CHECK_IDS
+
+    def checkov(name: str, *args: str) -> Checkov:
+        (tmp_path / name).mkdir()
+        return run_checkov("-f", template, "--framework", "cloudformation", *args, cwd=tmp_path,
+                           output_dir=tmp_path / name, formats=("json", "sarif"))
+
+    glob = checkov("glob", "--check", f"{CHECK_PREFIX}*")
+    assert glob.process.returncode == 0
+    assert glob.records and information_id not in {record["check_id"] for record in glob.records}
+    assert {record["status"] for record in glob.records} == {"PASSED"}
+
+    named = checkov("named", "--check", information_id)
+    assert named.process.returncode == 1
+    ((check_id, status, severity, details),) = [(r["check_id"], r["status"], r["severity"], r["details"])
+                                                for r in named.records]
+    assert (check_id, status, severity) == (information_id, "FAILED", "INFO")
+    assert details == [f.message for f in analyze_file(template).for_rule("HOP206") if f.verdict is Verdict.FAILED]
+    sarif = json.loads((tmp_path / "named" / "results_sarif.sarif").read_text())
+    (run,) = sarif["runs"]
+    assert [result["level"] for result in run["results"]] == ["note"]
+    assert [rule["defaultConfiguration"] for rule in run["tool"]["driver"]["rules"]] == [{"level": "note"}]
+
+    for name, options in (("hard-fail-on-low", ("--hard-fail-on", "LOW")),
+                          ("soft-fail-on-info", ("--soft-fail-on", "INFO")),
+                          ("soft-fail-on-id", ("--soft-fail-on", information_id))):
+        tolerated = checkov(name, "--check", EVERY_CHECK, *options)
+        assert tolerated.process.returncode == 0, name
+        assert [r["check_id"] for r in tolerated.records if r["status"] == "FAILED"] == [information_id], name
 
 
 # In-process: what a CLI run cannot provoke on demand.

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from checkov_runs import CHECK_PREFIX, Checkov, run_checkov
+from checkov_runs import EVERY_CHECK, Checkov, run_checkov
 from policies import RULES, Verdict
 from policies.terraform import analyze_terraform, analyze_terraform_plan_file
 from terraform_fixtures import (
@@ -28,7 +28,7 @@ from terraform_fixtures import (
 )
 
 RULE_OF_CHECK_ID = {rule.checkov_id: rule for rule in RULES.values()}
-SEVERITY_OF_RULE = {"error": "HIGH", "warning": "LOW"}
+SEVERITY_OF_RULE = {"error": "HIGH", "warning": "LOW", "information": "INFO"}
 SKIP_COMMENT = "accepted: the tasks are reached through a VPC endpoint"
 
 
@@ -72,7 +72,7 @@ def engine_keys(verdict: Verdict, fixtures: list) -> set:
 @pytest.fixture(scope="module")
 def configurations(tmp_path_factory: pytest.TempPathFactory) -> Checkov:
     """Every configuration fixture at once: one -d, one graph holding every root module."""
-    return run_checkov("-d", str(FIXTURES_DIR), "--framework", "terraform", "--check", f"{CHECK_PREFIX}*",
+    return run_checkov("-d", str(FIXTURES_DIR), "--framework", "terraform", "--check", EVERY_CHECK,
                        cwd=REPO_ROOT, output_dir=tmp_path_factory.mktemp("checkov-terraform"))
 
 
@@ -80,7 +80,7 @@ def configurations(tmp_path_factory: pytest.TempPathFactory) -> Checkov:
 def plans(tmp_path_factory: pytest.TempPathFactory) -> Checkov:
     """Both plans, with -f relative to the working directory."""
     files = [arg for fixture in plan_fixtures() for arg in ("-f", os.path.relpath(FIXTURES_DIR / fixture, REPO_ROOT))]
-    return run_checkov(*files, "--framework", "terraform_plan", "--check", f"{CHECK_PREFIX}*",
+    return run_checkov(*files, "--framework", "terraform_plan", "--check", EVERY_CHECK,
                        cwd=REPO_ROOT, output_dir=tmp_path_factory.mktemp("checkov-plan"))
 
 

@@ -18,7 +18,7 @@ import pytest
 
 import mermaid_flowchart
 from oracle import FIXTURES_DIR, REPO_ROOT, fixture_templates, load_expected
-from policies import Verdict, analyze_file
+from policies import RULES, Verdict, analyze_file
 from policies.cli import EXIT_CLEAN, EXIT_FAILED, EXIT_USAGE, adapter_directory, main, terraform_directory_reader
 from policies.explain import (
     ALB_ACL_IN,
@@ -34,6 +34,7 @@ from policies.explain import (
 
 GOOD, BAD = FIXTURES_DIR / "good", FIXTURES_DIR / "bad"
 WRONG_TASK_PORT = BAD / "HOP303-task-sg-allows-wrong-port.yaml"
+TARGET_GROUP_PORT_DIFFERS = BAD / "HOP206-target-group-port-differs.yaml"  # information only
 ANSI_ESCAPE = "\033["
 PASSED, FAILED, UNKNOWN = Verdict.PASSED, Verdict.FAILED, Verdict.UNKNOWN
 
@@ -141,7 +142,9 @@ def test_every_finding_is_shown_once_and_gate_findings_are_on_a_path(fixture):
     off_path = [f.rule_id for f in explanation.unplaced
                 if f.rule_id in ("HOP301", "HOP302", "HOP303", "HOP304", "HOP503", "HOP504", "HOP602", "HOP603")]
     assert not off_path
-    assert explanation.failed == any(entry["verdict"] == "FAILED" for entry in load_expected()[fixture])
+    # An information rule's FAILED (HOP206) is a note: it fails nothing.
+    assert explanation.failed == any(entry["verdict"] == "FAILED" and not RULES[entry["rule"]].informational
+                                     for entry in load_expected()[fixture])
 
 
 def test_paths_that_exist_in_some_deployments_say_when():
@@ -268,6 +271,42 @@ def test_json_lists_paths_gates_and_findings(capsys):
     assert (service["container"], service["container_port"]) == ("app", 8080)
     assert good["paths"][0]["verdict"] == "PASSED"
     assert {f["resource"] for f in good["other_findings"]} == {"HttpListener"}  # the redirect listener
+
+
+# Information (HOP206): a note, in every format, that fails no path and no run
+
+
+def test_information_is_a_note_that_fails_no_path_and_no_run(capsys):
+    code, out, err = hoplint_output(capsys, "explain", str(TARGET_GROUP_PORT_DIFFERS))
+    assert (code, err) == (EXIT_CLEAN, "")
+    assert ("    note     target group   HOP206  target group AppTargetGroup of service AppService (LoadBalancers[0] "
+            "-> AppTargetGroup): Port is 80, but the service registers targets on ContainerPort 8080  (line 81)"
+            ) in out.splitlines()
+    assert "FAIL" not in out
+    assert out.rstrip().endswith("1 template, 1 path: 0 failed, 0 unknown, 1 passed")
+
+    code, out, _ = hoplint_output(capsys, "explain", "--format", "json", str(TARGET_GROUP_PORT_DIFFERS))
+    assert code == EXIT_CLEAN
+    (path,) = json.loads(out)["templates"][0]["paths"]
+    group = path["nodes"][2]
+    (note,) = [f for f in group["findings"] if f["rule"] == "HOP206"]
+    assert (note["verdict"], note["severity"], note["line"]) == ("FAILED", "information", 81)
+    assert (group["verdict"], path["verdict"]) == ("PASSED", "PASSED")
+    assert {f["severity"] for f in group["findings"] if f["rule"] != "HOP206"} == {"error"}
+
+    code, out, _ = hoplint_output(capsys, "explain", "--format", "mermaid", str(TARGET_GROUP_PORT_DIFFERS))
+    assert code == EXIT_CLEAN
+    chart = mermaid_flowchart.parse(out)
+    ((flag, text),) = [(node, text) for node, (shape, text) in chart.nodes_in("t1").items() if shape == "flag"]
+    assert text.startswith("note HOP206\ntarget group AppTargetGroup")
+    assert chart.classes[flag] == "note"
+    assert "failed" not in chart.classes.values() and not chart.styled_links
+
+
+def test_information_alongside_a_failure_leaves_the_failure_as_it_is(capsys):
+    code, out, _ = hoplint_output(capsys, "explain", str(TARGET_GROUP_PORT_DIFFERS), str(WRONG_TASK_PORT))
+    assert code == EXIT_FAILED
+    assert out.rstrip().endswith("2 templates, 2 paths: 1 failed, 0 unknown, 1 passed")
 
 
 # Exit codes and inputs

@@ -36,6 +36,15 @@ to give a hoplint record the engine's messages ("service Api: task SG ApiSg allo
 the target port is 8080"), which the CLI prints, JSON carries as `details` and hoplint_sarif.py makes the
 SARIF result's message. If checkov's internals change, the hook installs nothing or fills nothing: records
 then lack details, and scanning goes on.
+
+Information (HOP206). checkov fails a run (exit 1) on any FAILED record unless `--soft-fail-on` or
+`--hard-fail-on` say otherwise, whatever its severity (`Report.get_exit_code`). A rule of severity
+information must never fail a run by default, so its check runs only when `--check` (or `check:` in
+.checkov.yaml) names its id exactly, `--check CKV_HOP_206`: a glob like `CKV_HOP_*`, a severity threshold or
+no `--check` at all leave it out. ``RunnerFilter.should_run_check`` is wrapped, once per process, to say so.
+Asked for, its records have severity INFO: `--hard-fail-on LOW` (or any higher threshold) and
+`--soft-fail-on INFO` keep them from failing the run, `--soft-fail-on CKV_HOP_206` too; hoplint_sarif.py gives
+them the SARIF level note (checkov writes none for INFO).
 """
 
 from __future__ import annotations
@@ -70,8 +79,9 @@ _make_engine_importable()
 from policies import RULES, Rule, Verdict  # noqa: E402  (needs the path set above)
 from policies.analysis import analyze_paths  # noqa: E402
 from policies.cache import cached  # noqa: E402
+from policies.catalog import (  # noqa: E402
+    CLOUDFORMATION_TYPES, ERROR, INFORMATION, RULE_OF_CHECKOV_ID, WARNING)
 from policies.collector import collector_paused  # noqa: E402
-from policies.catalog import CLOUDFORMATION_TYPES, RULE_OF_CHECKOV_ID  # noqa: E402
 from policies.findings import worst_verdict  # noqa: E402
 from policies.wrapping import wrap_once  # noqa: E402
 
@@ -80,7 +90,8 @@ from .hoplint_sarif import install_sarif_hook  # noqa: E402
 logger = logging.getLogger("hoplint.checkov")
 
 GRAPH_REGISTRIES = ("cloudformation", "terraform")
-SEVERITY_OF_RULE = {"error": Severities[BcSeverities.HIGH], "warning": Severities[BcSeverities.LOW]}
+SEVERITY_OF_RULE = {ERROR: Severities[BcSeverities.HIGH], WARNING: Severities[BcSeverities.LOW],
+                    INFORMATION: Severities[BcSeverities.INFO]}
 CLOUDFORMATION_SUBJECT_TYPES = frozenset(t for types in CLOUDFORMATION_TYPES.values() for t in types)
 
 
@@ -352,5 +363,23 @@ def _install_details_hook() -> None:
     wrap_once(Report, "add_record", details_filler)
 
 
+def _install_information_filter() -> None:
+    """Run the checks of information rules only when `--check` names them by id (see the module docstring)."""
+    information_ids = {rule.checkov_id for rule in RULES.values() if rule.informational}
+
+    def information_filter(should_run_check: Callable) -> Callable:
+        def should_run_check_unless_unasked_information(runner_filter: Any, check: Any = None,
+                                                        check_id: str | None = None, *args: Any, **kwargs: Any) -> bool:
+            asked = check.id if check is not None else check_id
+            if asked in information_ids and asked not in (runner_filter.checks or ()):
+                return False
+            return should_run_check(runner_filter, check, check_id, *args, **kwargs)
+
+        return should_run_check_unless_unasked_information
+
+    wrap_once(RunnerFilter, "should_run_check", information_filter)
+
+
 _install_details_hook()
+_install_information_filter()
 install_sarif_hook()

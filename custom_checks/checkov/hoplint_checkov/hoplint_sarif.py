@@ -10,6 +10,8 @@ process, and changes only the rules and results of hoplint's checks (ids CKV_HOP
   artifactLocation), and so does GitHub's upload-sarif, which validates against that schema. hoplint's
   details are the concrete chain ("task SG ApiSg allows tcp/80 from AlbSg, but the target port is 8080"):
   they become the result's message, in place of the rule title, and the attachments go.
+- Level. checkov derives a result's level from its severity and writes "none" for INFO: the results of an
+  information rule (HOP206, when asked for by id) get "note", as cfn-lint gives its informational rules.
 
 If checkov's internals change, nothing is wrapped or the log is left as checkov made it.
 """
@@ -20,19 +22,23 @@ import logging
 from typing import Any, Callable
 
 from policies.catalog import RULE_OF_CHECKOV_ID
-from policies.sarif import describe_rules
+from policies.sarif import SARIF_NOTE, describe_rules
 from policies.wrapping import wrap_once
 
 logger = logging.getLogger("hoplint.checkov")
 
 
 def fix_sarif(log: dict) -> dict:
-    """hoplint's rules described by the catalog, and hoplint's results carrying their details as message."""
+    """hoplint's rules described by the catalog, and hoplint's results carrying their details as message and
+    the level of their rule's severity."""
     describe_rules(log, RULE_OF_CHECKOV_ID)
     for run in log.get("runs") or []:
         for result in run.get("results") or []:
-            if result.get("ruleId") not in RULE_OF_CHECKOV_ID:
+            rule = RULE_OF_CHECKOV_ID.get(result.get("ruleId"))
+            if rule is None:
                 continue
+            if rule.informational:
+                result["level"] = SARIF_NOTE
             attachments = result.pop("attachments", None) or []
             details = [attachment.get("description") for attachment in attachments]
             if details and all(isinstance(detail, str) for detail in details):
