@@ -18,7 +18,7 @@ import pytest
 from checkov_runs import run_checkov
 from oracle import APPLICATIONS_DIR, REPO_ROOT, TEMPLATE_SUFFIXES, proves_the_main_path
 
-from policies import Verdict
+from policies import RULES, Verdict
 from policies.analysis import analyze_paths
 
 EXPECTED = json.loads((APPLICATIONS_DIR / "expected.json").read_text())
@@ -117,4 +117,5 @@ def test_explain_draws_the_paths_across_the_templates(application, tmp_path):
     failed = {f["rule"] for path in explained["paths"] for gate in path["gates"] + path["nodes"]
               for f in gate["findings"] if f["verdict"] == "FAILED"}
     assert failed == {f["rule"] for f in EXPECTED[application] if f["verdict"] == "FAILED"}
-    assert process.returncode == (1 if failed else 0), process.stderr
+    breaking = {rule for rule in failed if not RULES[rule].informational}  # HOP206 fails nothing
+    assert process.returncode == (1 if breaking else 0), process.stderr
