@@ -111,7 +111,7 @@ def analyze_application(application: Any) -> Analysis:
     while True:
         combinations = space.assignments(relevant)
         exhaustive = combinations is not None
-        scenarios = [Scenario(application, space, atoms) for atoms in (combinations if exhaustive else [{}])]
+        scenarios = [Scenario(application, space, decided) for decided in (combinations if exhaustive else [{}])]
         topologies = [build_topology([scenario.scope(stack) for stack in scenario.deployed_stacks()])
                       for scenario in scenarios]
         consulted = set().union(*(scenario.consulted for scenario in scenarios))

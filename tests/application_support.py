@@ -24,7 +24,7 @@ def condition_scenarios(*templates: dict, stack: int = 0, names: tuple = ()) -> 
     if combinations is None:
         return None
     chosen = application.stacks[stack]
-    return [space.condition_values(chosen, atoms) for atoms in combinations]
+    return [space.condition_values(chosen, decided) for decided in combinations]
 
 
 def default_topology(*templates: dict):

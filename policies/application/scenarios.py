@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
-from policies.application.scopes import ATOM_DEFAULTS, DEPLOY_TIME, Scenario
+from policies.application.scopes import DEFAULTS, DEPLOY_TIME, Scenario
 from policies.cloudformation.conditions import ConditionDefinitions
 from policies.values import ResourceRef, Unknown
 
@@ -50,7 +50,7 @@ class ConditionSpace:
     def __init__(self, application: Any) -> None:
         self.application = application
         self._deploy_time = Scenario(application, self, kind=DEPLOY_TIME)
-        self._defaults = Scenario(application, self, kind=ATOM_DEFAULTS)
+        self._defaults = Scenario(application, self, kind=DEFAULTS)
         self._definitions: dict = {}  # template -> ConditionDefinitions
         self._comparisons: dict = {}  # (stack, repr of the Fn::Equals arguments) -> Comparison
         self._by_keys: dict = {}  # Comparison.key -> Comparison: the same comparison in several stacks
@@ -91,14 +91,14 @@ class ConditionSpace:
                 symbol = None  # a pseudo parameter or an import: unknown, but no parameter to relate
         return Comparison(repr(sides), symbol, literal, None, default)
 
-    def condition_values(self, stack: Any, atoms: dict) -> dict:
-        """{condition: bool} of the stack when the comparisons in `atoms` have those values and the others
+    def condition_values(self, stack: Any, decided: dict) -> dict:
+        """{condition: bool} of the stack when the comparisons `decided` have those values and the others
         their defaults."""
         def equals(argument: Any) -> bool:
             comparison = self.comparison(stack, argument)
             if comparison.constant is not None:
                 return comparison.constant
-            return atoms.get(comparison.key, comparison.default)
+            return decided.get(comparison.key, comparison.default)
 
         return self.definitions(stack).evaluate(equals)
 
@@ -127,12 +127,12 @@ class ConditionSpace:
             combinations = [dict(zip(keys, values)) for values in itertools.product((True, False), repeat=len(keys))]
         return combinations if len(combinations) <= MAX_DEPLOYMENTS else None
 
-    def symbol_values(self, atoms: dict) -> dict:
-        """The value each deploy-time choice takes where the comparisons `atoms` decide it: the value it is
+    def symbol_values(self, decided: dict) -> dict:
+        """The value each deploy-time choice takes where the comparisons `decided` decide it: the value it is
         compared equal with, or, when it equals none of them, its Default unless that is one of them (else the
         value is unknown). Choices no comparison decides are left out: their Default applies."""
         compared: dict = {}
-        for key, value in atoms.items():
+        for key, value in decided.items():
             comparison = self._by_key(key)
             if comparison.symbol is not None:
                 compared.setdefault(comparison.symbol, []).append((comparison.literal, value))

@@ -15,19 +15,19 @@ from policies.application.names import name_pattern
 from policies.cloudformation.intrinsics import NO_VALUE, NOT_GIVEN, Resolver
 from policies.values import Unknown, malformed, shown
 
-DEPLOY_TIME, ATOM_DEFAULTS, DEPLOYMENT = "deploy time", "atom defaults", "deployment"
+DEPLOY_TIME, DEFAULTS, DEPLOYMENT = "deploy time", "defaults", "deployment"
 
 
 class Scenario:
     """One deployment of an application (`kind` DEPLOYMENT), or one of the two views its conditions are
     worked out with: DEPLOY_TIME (a root stack's parameters are the choices made at deploy time, no condition
-    holds) and ATOM_DEFAULTS (parameters take their defaults, no condition holds)."""
+    holds) and DEFAULTS (parameters take their defaults, no condition holds)."""
 
-    def __init__(self, application: Any, space: Any = None, atoms: dict | None = None,
+    def __init__(self, application: Any, space: Any = None, decided: dict | None = None,
                  kind: str = DEPLOYMENT) -> None:
         self.application = application
         self.space = space  # policies.application.scenarios.ConditionSpace; None: conditions take no part
-        self.atoms = dict(atoms or {})  # comparison key -> bool, for the comparisons this deployment decides
+        self.decided = dict(decided or {})  # comparison key -> bool, for the comparisons this deployment decides
         self.kind = kind
         self.consulted: set = set()  # (stack, condition) read while resolving
         self._scopes: dict = {}
@@ -46,7 +46,7 @@ class Scenario:
             if self.kind != DEPLOYMENT or self.space is None:
                 self._conditions[stack] = {}
             else:
-                self._conditions[stack] = self.space.condition_values(stack, self.atoms)
+                self._conditions[stack] = self.space.condition_values(stack, self.decided)
         return self._conditions[stack]
 
     def condition_names(self) -> dict:
@@ -59,7 +59,7 @@ class Scenario:
         if self.kind != DEPLOYMENT or self.space is None:
             return NOT_GIVEN
         if self._symbols is None:
-            self._symbols = self.space.symbol_values(self.atoms)
+            self._symbols = self.space.symbol_values(self.decided)
         return self._symbols.get(symbol, NOT_GIVEN)
 
     def deployed_stacks(self) -> list:
