@@ -14,12 +14,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from policies.values import ResourceRef, Unknown
+from policies.values import Unknown
 
 # Names longer than this are not matched: no export name or URL comes close (exports: 255 characters), and
 # matching two patterns costs the product of their lengths.
 MAX_NAME = 512
-_SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
 
 
 @dataclass(frozen=True)
@@ -98,58 +97,18 @@ def pattern(*parts: Any) -> NamePattern:
 
 
 def name_pattern(resolver: Any, expression: Any) -> NamePattern:
-    """The pattern of a name as `resolver` (policies.cloudformation.intrinsics.Resolver) resolves it: `Fn::Sub`
-    and `Fn::Join` keep their known pieces around the unknown ones; anything else is known whole or a hole."""
-    if isinstance(expression, dict) and len(expression) == 1:
-        (function, argument), = expression.items()
-        if function == "Fn::Sub":
-            return _sub_pattern(resolver, argument)
-        if function == "Fn::Join" and isinstance(argument, list) and len(argument) == 2:
-            delimiter, items = argument
-            items = resolver.resolve(items) if not isinstance(items, list) else items
-            if isinstance(delimiter, str) and isinstance(items, list):
-                pieces: list = []
-                for index, item in enumerate(items):
-                    pieces += ([delimiter] if index else []) + [name_pattern(resolver, item)]
-                return pattern(*pieces)
-    return _whole(resolver.resolve(expression), resolver)
-
-
-def _sub_pattern(resolver: Any, argument: Any) -> NamePattern:
-    variables: dict = {}
-    if isinstance(argument, list) and len(argument) == 2 and isinstance(argument[1], dict):
-        argument, variables = argument
-    if not isinstance(argument, str):
-        return pattern(Hole(f"Fn::Sub {argument!r:.60}"))
-    pieces: list = []
-    position = 0
-    for match in _SUB_VARIABLE.finditer(argument):
-        pieces.append(argument[position:match.start()])
-        position = match.end()
-        name = match.group(1)
-        if name.startswith("!"):
-            pieces.append("${" + name[1:] + "}")
-        elif name in variables:
-            pieces.append(name_pattern(resolver, variables[name]))
-        elif name == "AWS::StackName":
-            pieces.append(_whole(resolver.resolve({"Ref": name}), resolver, stack_name=True))
+    """The pattern of a name as `resolver` (policies.cloudformation.intrinsics.Resolver) reads it: the text
+    `Fn::Sub` and `Fn::Join` splice together, a hole for each piece known only at deploy time."""
+    stack_name = resolver.resolve({"Ref": "AWS::StackName"})
+    parts = []
+    for piece in resolver.text(expression):
+        if isinstance(piece, str):
+            parts.append(piece)
         else:
-            pieces.append(_whole(resolver.resolve({"Fn::GetAtt": name.split(".", 1)} if "." in name
-                                                  else {"Ref": name}), resolver))
-    pieces.append(argument[position:])
-    return pattern(*pieces)
-
-
-def _whole(value: Any, resolver: Any, stack_name: bool = False) -> NamePattern:
-    if isinstance(value, bool):
-        return pattern(str(value).lower())
-    if isinstance(value, (str, int, float)):
-        return pattern(str(value))
-    if isinstance(value, Unknown):
-        return pattern(Hole(value.reason, stack_name))
-    if isinstance(value, ResourceRef):
-        return pattern(Hole(f"the physical name of {value}"))
-    return pattern(Hole(f"{value!r:.60}"))
+            value = piece.value
+            reason = value.reason if isinstance(value, Unknown) else f"the physical name of {value}"
+            parts.append(Hole(reason, stack_name=isinstance(value, Unknown) and value == stack_name))
+    return pattern(*parts)
 
 
 def _globs_intersect(left: tuple, right: tuple) -> bool:
