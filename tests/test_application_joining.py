@@ -250,3 +250,15 @@ def test_a_declared_template_the_scan_does_not_hold_is_a_note():
     description = Description(stacks=[StackDeclaration("nowhere.yaml", "x", (), "deploy.yaml")])
     scan = analyze_templates({"network.yaml": network()}, description)
     assert scan.analyses[0].notes == ["deploy.yaml: template nowhere.yaml is not among the scanned templates"]
+
+
+def test_a_description_reads_no_file_outside_its_directory(tmp_path):
+    (tmp_path / "repo").mkdir()
+    write(tmp_path / "repo" / "deploy.yaml", "stacks:\n  - template: ../secret.yaml\n  - template: net.json\n"
+                                             "    parameters: ../../etc/passwd\n")
+    write(tmp_path / "secret.yaml", "Resources: {}\n")
+    description = describe_scan([str(tmp_path / "repo" / "net.json")],
+                                {"HOPLINT_DEPLOYMENT": str(tmp_path / "repo" / "deploy.yaml")})
+    assert any("../../etc/passwd is outside" in problem for problem in description.problems)
+    scan = analyze_templates({"net.json": network()}, description)
+    assert [stack.source for analysis in scan.analyses for stack in analysis.application.stacks] == ["net.json"]

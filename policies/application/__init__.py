@@ -96,14 +96,15 @@ def template_problems(template: Any) -> list:
 
 def _described_elsewhere(templates: list, description: Description) -> list:
     """Templates a deployment description names that the scan does not hold (an editor lints one file of an
-    application): read from where the description says they are."""
+    application): read from where the description says they are, inside the description's directory."""
     scanned = {os.path.abspath(template.source) for template in templates}
     found = []
     for declaration in description.stacks:
         if not declaration.base:
             continue
         path = os.path.abspath(os.path.join(declaration.base, declaration.template))
-        if path not in scanned and os.path.isfile(path):
+        inside = os.path.commonpath([path, os.path.abspath(declaration.base)]) == os.path.abspath(declaration.base)
+        if inside and path not in scanned and os.path.isfile(path):
             scanned.add(path)
             found.append(read_template_file(os.path.relpath(path)))
     return found

@@ -116,7 +116,7 @@ def read_hoplint_file(path: Path, description: Description) -> None:
             name = None
         parameters = entry.get("parameters", {})
         if isinstance(parameters, str):
-            parameters = read_parameter_file(path.parent / parameters, description)
+            parameters = read_parameter_file(inside(path.parent, parameters, where, description), description)
         elif isinstance(parameters, dict):
             parameters = _parameter_values(parameters, where, description)
         else:
@@ -126,8 +126,20 @@ def read_hoplint_file(path: Path, description: Description) -> None:
                                                    str(path), str(path.parent)))
 
 
-def read_parameter_file(path: Path, description: Description) -> dict:
+def inside(directory: Path, name: str, where: str, description: Description) -> Path | None:
+    """`name` relative to `directory`, when it stays inside it: a deployment file names files of its own tree,
+    never /etc/passwd (a scanned repository may be hostile)."""
+    path = Path(os.path.normpath(directory / name))
+    if os.path.commonpath([os.path.abspath(path), os.path.abspath(directory)]) != os.path.abspath(directory):
+        description.problems.append(f"{where}: {name} is outside {directory}, not read")
+        return None
+    return path
+
+
+def read_parameter_file(path: Path | None, description: Description) -> dict:
     """A CloudFormation CLI parameter file or a CodePipeline template configuration: parameter -> value."""
+    if path is None:
+        return {}
     document = _load(path, description)
     if document is None:
         return {}
