@@ -1,6 +1,6 @@
 """The pack is safe to run on untrusted templates: it runs nothing from them, makes no network calls,
 writes no file, and opens only the files it was given (Terraform: files the configuration names, inside
-its directory). Proved with a Python audit hook (PEP 578) over the engine, the checkov adapter and the
+its directory; CloudFormation: the scan's deployment description, and what it names inside its directory). Proved with a Python audit hook (PEP 578) over the engine, the checkov adapter and the
 cfn-lint adapter, all in process, on hostile input (audit_probe.py)."""
 
 from __future__ import annotations
@@ -90,6 +90,10 @@ def audit(tmp_path_factory) -> tuple:
     configuration = directory / "infra" / "main.tf"
     configuration.parent.mkdir()
     configuration.write_text('resource "aws_ecs_task_definition" "app" {}\n')
+    # A deployment description naming files outside its directory: the pack reads the description, not them.
+    description = directory / ".hoplint.yaml"
+    description.write_text("stacks:\n  - template: ../../../../etc/passwd\n  - template: python-apply.yaml\n"
+                           "    parameters: /etc/shadow\n")
     containers = configuration.parent / "containers.json"
     containers.write_text('[{"name": "app", "portMappings": [{"containerPort": 8080}]}]')
     spec = directory / "spec.json"
@@ -107,7 +111,8 @@ def audit(tmp_path_factory) -> tuple:
     probe = subprocess.run([sys.executable, str(PROBE), str(spec)], cwd=directory, env=environment,
                            capture_output=True, text=True, timeout=300, check=False)
     assert probe.returncode == 0, probe.stderr
-    return json.loads(probe.stdout), directory, [str(path) for path in templates] + [str(plan), str(containers)]
+    given = [str(path) for path in templates] + [str(plan), str(containers), str(description)]
+    return json.loads(probe.stdout), directory, given
 
 
 def literal_parsing(event: dict) -> bool:
@@ -124,8 +129,9 @@ def test_the_pack_runs_imports_and_connects_nothing_and_writes_no_file(audit):
 
 
 def test_the_pack_opens_only_the_files_it_was_given_and_only_to_read_them(audit):
-    events, _, given = audit
+    events, directory, given = audit
     opened = [tuple(e["args"][:2]) for e in events if e["event"] == "open"]
     assert opened, "the audit saw no file opened: it recorded nothing"
-    assert {path for path, _ in opened} <= set(given)
+    # Relative paths are the probe's, whose working directory is the hostile directory.
+    assert {os.path.normpath(os.path.join(directory, path)) for path, _ in opened} <= set(given)
     assert all(set(mode) <= set("rbt") for _, mode in opened), opened
