@@ -133,5 +133,7 @@ def test_the_pack_opens_only_the_files_it_was_given_and_only_to_read_them(audit)
     opened = [tuple(e["args"][:2]) for e in events if e["event"] == "open"]
     assert opened, "the audit saw no file opened: it recorded nothing"
     # Relative paths are the probe's, whose working directory is the hostile directory.
-    assert {os.path.normpath(os.path.join(directory, path)) for path, _ in opened} <= set(given)
+    opened_paths = {os.path.normpath(os.path.join(directory, path)) for path, _ in opened}
+    assert opened_paths <= set(given)
+    assert str(directory / ".hoplint.yaml") in opened_paths, "the deployment description was not read"
     assert all(set(mode) <= set("rbt") for _, mode in opened), opened
