@@ -354,7 +354,7 @@ TERRAFORM_PATH = ("client (internet) -> listener aws_lb_listener.http HTTP:80 ->
 TERRAFORM_GATES = {
     TERRAFORM_GOOD: (EXIT_CLEAN, (PASSED, PASSED, PASSED, PASSED)),
     TERRAFORM_BAD: (EXIT_FAILED, (PASSED, PASSED, FAILED, PASSED)),
-    "fixtures/terraform/unknown/dynamic-ingress-blocks": (EXIT_CLEAN, (PASSED, PASSED, UNKNOWN, PASSED)),
+    "fixtures/terraform/unknown/dynamic-ingress-over-unset-variable": (EXIT_CLEAN, (PASSED, PASSED, UNKNOWN, PASSED)),
 }
 STATUS_WORD = {PASSED: "pass", FAILED: "FAIL", UNKNOWN: "unknown"}
 

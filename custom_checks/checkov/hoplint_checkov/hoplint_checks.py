@@ -176,6 +176,7 @@ class GraphVerdicts:
         self.vertices, self.edges = graph_vertices_and_edges(graph)
         self.analyses: dict = {}  # (reader, file) -> Analysis, None when it cannot be judged
         self.unjudgeable: set = set()  # sources already reported as such
+        self.records: dict = {}  # Terraform root module -> record address -> resources (records_of_root)
         # checkov id -> (absolute file, resource as records name it) -> Judged
         self.judged: dict = {rule.checkov_id: {} for rule in RULES.values()}
         for _, vertex in self.vertices:
@@ -184,34 +185,50 @@ class GraphVerdicts:
                 self.judge(vertex, rules)
 
     def judge(self, vertex: dict, rules: list) -> None:
-        analysis, resource = self.analysis_and_resource(vertex)
+        analysis, resources = self.analysis_and_resources(vertex)
         if analysis is None:
             return
         entity = record_entity(vertex)
         record = (os.path.abspath(str(vertex.get("file_path_"))), vertex.get("__address__") or vertex.get("id_"))
         for rule in rules:
-            findings = analysis.for_resource(rule.id, resource)
+            findings = [finding for resource in resources for finding in analysis.for_resource(rule.id, resource)]
             verdict = worst_verdict(finding.verdict for finding in findings)
             if verdict == Verdict.UNKNOWN:
-                warn_unreadable(analysis.source, rule, resource, findings)
+                warn_unreadable(analysis.source, rule, record[1], findings)
             if verdict in (Verdict.PASSED, Verdict.FAILED):
                 judged = Judged(verdict, [finding.message for finding in findings if finding.verdict == verdict],
                                 entity)
                 earlier = self.judged[rule.checkov_id].get(record)  # a module's resource, for another root
                 self.judged[rule.checkov_id][record] = earlier.worse(judged) if earlier else judged
 
-    def analysis_and_resource(self, vertex: dict) -> tuple:
-        """(the Analysis holding the vertex's resource, its name there), or (None, None) when none can."""
+    def analysis_and_resources(self, vertex: dict) -> tuple:
+        """(the Analysis holding the vertex's resource, the names there of the resources its record stands
+        for), or (None, ()) when none can."""
         path = str(vertex.get("file_path_"))
         if vertex["resource_type"] in CLOUDFORMATION_SUBJECT_TYPES:
-            return self.analysis("template", path, analyze_file), str(vertex.get("block_name_")).rsplit(".", 1)[-1]
+            return self.analysis("template", path, analyze_file), (str(vertex.get("block_name_")).rsplit(".", 1)[-1],)
         from policies.terraform import analyze_terraform_plan_file
         from policies.terraform.graph import root_module
 
         if "__file__" in vertex:  # only a plan's vertices name their file so
-            return self.analysis("plan", path, analyze_terraform_plan_file), vertex.get("__address__")
-        analysis = self.configuration_roots().get(root_module(vertex))
-        return (analysis, vertex.get("__address__")) if self.judgeable(analysis) else (None, None)
+            return self.analysis("plan", path, analyze_terraform_plan_file), (vertex.get("__address__"),)
+        root = root_module(vertex)
+        analysis = self.configuration_roots().get(root)
+        if not self.judgeable(analysis):
+            return None, ()
+        return analysis, self.records_of_root(root, analysis).get(vertex.get("__address__"), ())
+
+    def records_of_root(self, root: str, analysis: Any) -> dict:
+        """Record address -> the resources of the root's analysis it reports on (resources_of_records)."""
+        from policies.terraform.graph import root_module
+        from policies.terraform.resources import resources_of_records
+
+        if root not in self.records:
+            records = [vertex.get("__address__") for _, vertex in self.vertices
+                       if vertex.get("block_type_") == "resource" and vertex.get("resource_type") in RULES_OF_TYPE
+                       and root_module(vertex) == root]
+            self.records[root] = resources_of_records(records, {finding.resource for finding in analysis.findings})
+        return self.records[root]
 
     def analysis(self, reader: str, path: str, analyze: Callable) -> Any:
         if (reader, path) not in self.analyses:
@@ -225,12 +242,14 @@ class GraphVerdicts:
 
     def configuration_roots(self) -> dict:
         """Root module -> Analysis of the Terraform configuration in this graph, built on first use."""
-        from policies.terraform import analyze_terraform_roots, resources_from_graph
+        from policies.terraform import analyze_terraform_roots, read_graph
+
+        def analyses() -> dict:
+            reading = read_graph(self.vertices, self.edges)
+            return analyze_terraform_roots(reading.resources, reading.problems)
 
         # The engine's cache is process-wide (the graph anchors its id there): one build per graph.
-        return cached(("checkov-terraform-graph", id(self.graph)),
-                      lambda: analyze_terraform_roots(resources_from_graph(self.vertices, self.edges)),
-                      anchor=self.graph)
+        return cached(("checkov-terraform-graph", id(self.graph)), analyses, anchor=self.graph)
 
     def judgeable(self, analysis: Any) -> bool:
         """False for no analysis, or one the engine could not judge at all: that one is said on the log, once."""
