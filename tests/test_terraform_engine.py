@@ -268,7 +268,7 @@ def test_forward_blocks_forward_and_redirects_do_not():
     ("data.aws_ssm_parameter.port.value", "data.aws_ssm_parameter.port.value (a data source, read at plan time)"),
     ("module.net.port", "module.net.port (a module output that was not rendered)"),
     ("local.port", "local.port (not rendered)"),
-    ('lookup(var.ports, "app")', '\'lookup(var.ports, "app")\' (an expression checkov did not evaluate)'),
+    ('lookup(var.ports, "app")', '\'lookup(var.ports, "app")\' (an expression that was not evaluated)'),
     ({"__unknown__": "data.x (a data source, read at plan time)"}, "data.x (a data source, read at plan time)"),
 ])
 def test_unrendered_values_are_unknown_never_failed(value, reason):

@@ -304,8 +304,11 @@ class _Rewriter:
 
 _MODULE_NAME = re.compile(r"module\.([A-Za-z_][\w-]*)")
 _INSTANCE_KEYS = re.compile(r'\[(?:\d+|"(?:[^"\\]|\\.)*")\]')
-# Text checkov leaves where it could not evaluate an expression: an interpolation, a named value, a call.
-_UNEVALUATED = re.compile(r"\$\{|%\{|^(?:var|local|module|each|count|self)\.|^[a-z][a-z0-9_]*\(", re.DOTALL)
+# Text checkov leaves where it could not evaluate an expression: an interpolation, a named value, a call, the
+# one data source whose result is known from the configuration. (A whole "var.x" in a root module is a
+# variable without a value: unknown either way.)
+_UNEVALUATED = re.compile(
+    r"\$\{|%\{|^(?:local|module|each|count|self|data\.template_file)\.|^[a-z][a-z0-9_]*\(", re.DOTALL)
 
 
 def _rendering_is_incomplete(vertex: dict) -> bool:

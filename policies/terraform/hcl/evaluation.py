@@ -745,9 +745,12 @@ class _Evaluator:
             length += len(pieces[-1])
             if length > MAX_STRING:
                 return Unknown(f"a string longer than {MAX_STRING} characters")
-        if partial:
+        if unknown is None and not partial:
+            return "".join(pieces)
+        # Known text around what is not known still says something: `family:revision` names the family.
+        if partial or any(pieces[index] not in ("", "${?}") for index in range(len(pieces))):
             return Interpolated("".join(pieces))
-        return unknown if unknown is not None else "".join(pieces)
+        return unknown
 
     def template_for(self, part: syntax.TemplateFor, scope: _Scope) -> Any:
         collection = self.eval(part.collection, scope)
