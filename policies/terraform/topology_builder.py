@@ -17,7 +17,6 @@ Terraform semantics that differ from CloudFormation:
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from functools import cached_property
 from typing import Any
 
@@ -201,8 +200,8 @@ class _Builder:
         values = as_list(_one_or_many(prop.value))
         if not values:
             return None  # absent or empty: the VPC default security group
-        if isinstance(values, Unknown):  # a whole list not known: it may even be empty (the VPC default group)
-            return SgSet((), (_unreadable(values),), prop.path)
+        if isinstance(values, Unknown):
+            return SgSet((), (values,), prop.path)
         known, unknown = [], []
         for value in values:
             group = self.reference(value, SECURITY_GROUP, "security group")
@@ -479,34 +478,36 @@ class _Builder:
         )
 
     def add_forwards(self, listener: Any, attributes: _Attributes, actions: str) -> None:
-        """The listener's forwards; an action that cannot be read may forward to any target group, so it is a
-        forward to a target group that cannot be read (HOP202 then proves no group unattached)."""
+        """The listener's forwards. An action that cannot be read, or a forward whose target group is not known,
+        may be meant for any target group of the configuration: it is an unread action (topology.unread_actions),
+        so no target group is proved unattached (HOP202)."""
         blocks = attributes.blocks(actions)
         if isinstance(blocks, Unknown):
-            self.topology.forwards.append(Forward(listener, _unreadable(blocks), attributes.where(actions)))
+            self.topology.unread_actions.append(blocks)
             return
         for _, action in blocks:
-            action_type = action.get("type")
-            if isinstance(action_type.value, Unknown):
-                self.topology.forwards.append(Forward(listener, _unreadable(action_type.value), action_type.path))
+            action_type = action.get("type").value
+            if isinstance(action_type, Unknown):
+                self.topology.unread_actions.append(action_type)
                 continue
-            if str(action_type.value).lower() != "forward":
+            if str(action_type).lower() != "forward":
                 continue
             targets = [action.get("target_group_arn")]
             forwards = action.blocks("forward")
-            if isinstance(forwards, Unknown):
-                targets.append(Prop(_unreadable(forwards), action.where("forward")))
-                forwards = []
-            for _, forward in forwards:
+            for _, forward in [] if isinstance(forwards, Unknown) else forwards:
                 groups = forward.blocks("target_group")
                 if isinstance(groups, Unknown):
-                    targets.append(Prop(_unreadable(groups), forward.where("target_group")))
+                    self.topology.unread_actions.append(groups)
                     continue
                 targets.extend(group.get("arn") for _, group in groups)
+            if isinstance(forwards, Unknown):
+                self.topology.unread_actions.append(forwards)
             for target in targets:
                 if target.value is not None:
                     group = self.reference(target.value, TARGET_GROUPS, "target group")
                     self.topology.forwards.append(Forward(listener, group, target.path))
+                    if isinstance(group, Unknown) and not group.malformed:
+                        self.topology.unread_actions.append(group)
 
     # -- ECS --------------------------------------------------------------------------------------
 
@@ -780,12 +781,6 @@ def _entry_networks(cidrs: Any) -> Any:
         return Unknown("the prefix list has no entry in this configuration")
     networks = tuple(parse_network(cidr) for cidr in cidrs)
     return next((network for network in networks if isinstance(network, Unknown)), networks)
-
-
-def _unreadable(unknown: Unknown) -> Unknown:
-    """An Unknown the rules treat as a value they could not read (HOP202: a listener action that may forward to
-    any target group), not as one known only at deploy time (a target group outside the configuration)."""
-    return replace(unknown, malformed=True)
 
 
 def _one_or_many(value: Any) -> Any:

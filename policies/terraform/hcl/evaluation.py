@@ -462,6 +462,7 @@ class _Evaluator:
         """The instances of a resource, data or module block in `module`."""
         if module.existence is not None:
             return _Instances("unknown", [], module.existence)
+        what = f"{module.address}.{what}" if module.address else what
         attributes = block.body.attributes
         if "count" in attributes:
             expression = attributes["count"].expression
