@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from policies.terraform.resources import resources_of_records
 from terraform_fixtures import (
     FIXTURES_DIR,
     REPO_ROOT,
+    SHARED_MODULES,
     configuration_fixtures,
     graph_resources,
     load_expected,
@@ -230,3 +232,55 @@ def test_records_keep_the_resources_tags_and_masks_without_copying_its_blocks(tm
     arguments = record["check_result"]["entity"]["aws_ecs_service"]["app"]
     assert arguments["name"] == ["web-app"] and arguments["launch_type"] == ["FARGATE"]
     assert "load_balancer" not in arguments and "network_configuration" not in arguments
+
+
+# checkov's CLI with the registry's answer to "which versions of this module exist" already in its cache, as
+# a first download would leave it: with its download directory filled, checkov then reads the modules there and
+# asks the network nothing (registry_loader.py: RegistryLoader.modules_versions_cache).
+REGISTRY_VERSIONS = {"terraform-aws-modules/alb/aws": ["10.0.2", "9.17.0"],
+                     "terraform-aws-modules/ecs/aws": ["7.0.1", "5.12.1"]}
+CHECKOV_WITH_KNOWN_REGISTRY_VERSIONS = f"""
+import sys
+from checkov.terraform.module_loading.loaders.registry_loader import RegistryLoader
+for source, versions in {REGISTRY_VERSIONS!r}.items():
+    RegistryLoader.modules_versions_cache[f"https://registry.terraform.io/v1/modules/{{source}}/versions"] = versions
+from checkov.main import Checkov
+sys.argv[0] = "checkov"
+sys.exit(Checkov().run())
+"""
+
+
+def test_registry_modules_downloaded_by_checkov_are_judged_like_local_ones(tmp_path: Path) -> None:
+    """The good ALB + ECS fixture calling the registry modules by their registry names, scanned with
+    --download-external-modules true: checkov's download directory (.external_modules) holds the stand-ins where
+    checkov puts terraform-aws-modules/alb/aws and terraform-aws-modules/ecs/aws//modules/service."""
+    root = tmp_path / "infra"
+    root.mkdir()
+    source = (FIXTURES_DIR / "good/terraform-aws-modules-alb-ecs/main.tf").read_text()
+    (root / "main.tf").write_text(
+        source.replace('source = "../../modules/alb"', 'source  = "terraform-aws-modules/alb/aws"\n  version = "~> 10.0"')
+        .replace('source = "../../modules/ecs-service"',
+                 'source  = "terraform-aws-modules/ecs/aws//modules/service"\n  version = "~> 7.0"'))
+    downloads = root / ".external_modules" / "terraform-aws-modules"
+    shutil.copytree(SHARED_MODULES / "alb", downloads / "alb" / "aws")
+    for module, name in (("ecs-service", "service"), ("ecs-container-definition", "ecs-container-definition")):
+        shutil.copytree(SHARED_MODULES / module, downloads / "ecs" / "aws" / "modules" / name)
+
+    result = run_checkov("-d", str(root), "--framework", "terraform", "--download-external-modules", "true",
+                         "--check", f"{CHECK_PREFIX}*", cwd=tmp_path, output_dir=tmp_path,
+                         launcher=(sys.executable, "-c", CHECKOV_WITH_KNOWN_REGISTRY_VERSIONS))
+
+    judged = {(record["check_id"], record["resource"], record["status"],
+               Path(record["file_abs_path"]).relative_to(root).as_posix()) for record in result.records}
+    alb = ".external_modules/terraform-aws-modules/alb/aws/main.tf"
+    service = ".external_modules/terraform-aws-modules/ecs/aws/modules/service/main.tf"
+    # checkov cannot evaluate the modules' for_each and count: one vertex, named without key, stands for them.
+    listener, group = "module.alb.aws_lb_listener.this", "module.alb.aws_lb_target_group.this"
+    assert judged == {
+        *((check, listener, "PASSED", alb) for check in ("CKV_HOP_101", "CKV_HOP_201")),
+        *((check, group, "PASSED", alb) for check in ("CKV_HOP_201", "CKV_HOP_203", "CKV_HOP_206", "CKV_HOP_211")),
+        *((check, "module.web.aws_ecs_service.this", "PASSED", service) for check in (
+            "CKV_HOP_202", "CKV_HOP_204", "CKV_HOP_205", "CKV_HOP_301", "CKV_HOP_303", "CKV_HOP_305", "CKV_HOP_306")),
+        *((check, "module.web.aws_ecs_task_definition.this", "PASSED", service)
+          for check in ("CKV_HOP_207", "CKV_HOP_208")),
+    }
