@@ -46,7 +46,11 @@ from policies.terraform.resources import unknown_marker
 from policies.values import ResourceRef, Unknown
 
 MAX_INSTANCES = 10_000
-MAX_DEPTH = 120
+# Nested expressions and references being evaluated at once (a reference counts REFERENCE_DEPTH + 1): about
+# two to four Python frames each, so that evaluation stays far from Python's recursion limit, inside checkov's threads
+# too. The registry modules need about 45.
+MAX_DEPTH = 150
+REFERENCE_DEPTH = 2
 STEP_BUDGET = 20_000_000
 MAX_FILE_BYTES = 1 << 20
 MAX_SOURCE_BYTES = 10 << 20
@@ -206,7 +210,7 @@ class _ModuleInstance(Lazy):
             return found
         self.memo[key] = _EVALUATING
         try:
-            value = compute()
+            value = self.evaluator.nested(compute)
         except BaseException:
             del self.memo[key]
             raise
@@ -280,7 +284,7 @@ class _BlockInstance(Lazy):
             return found
         self.memo[key] = _EVALUATING
         try:
-            value = compute()
+            value = self.evaluator.nested(compute)
         except BaseException:
             del self.memo[key]
             raise
@@ -638,6 +642,15 @@ class _Evaluator:
         self.steps += 1
         if self.steps > STEP_BUDGET:
             raise TooComplex(f"evaluating it takes more than {STEP_BUDGET} steps")
+
+    def nested(self, compute: Callable[[], Any]) -> Any:
+        """Follow a reference (a local, a variable, an output, a resource's argument): its Python frames count
+        towards MAX_DEPTH as much as three nested expressions do."""
+        self.depth += REFERENCE_DEPTH
+        try:
+            return compute()
+        finally:
+            self.depth -= REFERENCE_DEPTH
 
     def eval(self, node: syntax.Node, scope: _Scope) -> Any:
         self.steps += 1

@@ -741,25 +741,28 @@ class _Parser:
         return strip_after
 
     def directive(self, keyword_end: tuple, end: str | None, heredoc: bool) -> Node:
+        """An `if` or `for` directive up to its `endif` / `endfor`. A `~` inside a directive strips the
+        whitespace on its side: `%{ for x in xs ~}` the start of the body, `%{~ endfor }` its end."""
         keyword, strip_before, start = keyword_end
         if keyword == "if":
             condition = self.expression()
-            strip_after = self.directive_close()
+            strip_start = self.directive_close()
             then, stop = self._template_sequence(end, heredoc, stops=("else", "endif"))
+            then = _trimmed(then, strip_start, stop[1])
             otherwise: list = []
             if stop[0] == "else":
-                self.directive_close()
+                strip_start = self.directive_close()
                 otherwise, stop = self._template_sequence(end, heredoc, stops=("endif",))
-            self.directive_close()
+                otherwise = _trimmed(otherwise, strip_start, stop[1])
             node: Node = TemplateIf(condition, _stripped(then), _stripped(otherwise))
         elif keyword == "for":
             key_name, value_name, collection = self.for_intro_in_directive()
-            strip_after = self.directive_close()
-            body, _ = self._template_sequence(end, heredoc, stops=("endfor",))
-            self.directive_close()
-            node = TemplateFor(key_name, value_name, collection, _stripped(body))
+            strip_start = self.directive_close()
+            body, stop = self._template_sequence(end, heredoc, stops=("endfor",))
+            node = TemplateFor(key_name, value_name, collection, _stripped(_trimmed(body, strip_start, stop[1])))
         else:
             self.fail(f"unknown template directive {keyword!r}")
+        strip_after = self.directive_close()
         node = self.node(node, start)
         return _Directive(node, strip_before, strip_after)
 
@@ -800,6 +803,16 @@ def _stripped(parts: list) -> list:
         strip_next = part.strip_after
         result.append(part.node if isinstance(part, _Directive) else part)
     return [part for part in result if part != ""]
+
+
+def _trimmed(parts: list, strip_start: bool, strip_end: bool) -> list:
+    """`parts` with the whitespace at its start and end stripped, as the directives' `~` markers ask."""
+    parts = list(parts)
+    if strip_start and parts and isinstance(parts[0], str):
+        parts[0] = parts[0].lstrip()
+    if strip_end and parts and isinstance(parts[-1], str):
+        parts[-1] = parts[-1].rstrip()
+    return parts
 
 
 def _dedent(content: str) -> str:
