@@ -156,10 +156,8 @@ class _Graph:
                 continue
             directory = os.path.dirname(path)
             files.setdefault(directory, set()).add(path)
-            address = attributes.get("__address__")
-            if attributes.get("block_type_") != "module" and isinstance(address, str):
-                chain = tuple(_MODULE_NAME.findall(_INSTANCE_KEYS.sub("", split_address(address)[0])))
-                directories.setdefault(root_module(attributes), {}).setdefault(chain, directory)
+            if attributes.get("block_type_") != "module":
+                directories.setdefault(root_module(attributes), {}).setdefault(_module_chain(attributes), directory)
         files_by_directory = {directory: sorted(paths) for directory, paths in files.items()}
         return {root: ConfigurationFiles(root, {**chains, (): root}, files_by_directory)
                 for root, chains in directories.items()}
@@ -309,6 +307,17 @@ _INSTANCE_KEYS = re.compile(r'\[(?:\d+|"(?:[^"\\]|\\.)*")\]')
 # variable without a value: unknown either way.)
 _UNEVALUATED = re.compile(
     r"\$\{|%\{|^(?:local|module|each|count|self|data\.template_file)\.|^[a-z][a-z0-9_]*\(", re.DOTALL)
+
+
+def _module_chain(vertex: dict) -> tuple:
+    """The names of the module calls, from the root module inward, whose module holds the vertex: from the
+    calls checkov records with every vertex of a module, or else from its address."""
+    calls = (vertex.get("rendering_breadcrumbs_") or {}).get("source_module_")
+    if isinstance(calls, list) and calls:
+        return tuple(str(call.get("name")) for call in calls if isinstance(call, dict))
+    address = vertex.get("__address__")
+    return tuple(_MODULE_NAME.findall(_INSTANCE_KEYS.sub("", split_address(address)[0]))) if isinstance(
+        address, str) else ()
 
 
 def _rendering_is_incomplete(vertex: dict) -> bool:
