@@ -80,24 +80,32 @@ def shared_modules_called(directory: Path, prefix: str) -> set:
 
 
 @functools.cache
-def record_names() -> dict:
-    """Fixture -> the addresses of its resource vertices in checkov's graph, which name checkov's records: the
-    address without instance key for a resource whose count or for_each checkov could not evaluate."""
+def fixtures_graph() -> tuple:
+    """(vertices, edges) of the graph checkov's Terraform runner renders of every configuration fixture."""
     for name, value in CHECKOV_ENV.items():
         os.environ.setdefault(name, value)
     from checkov.runner_filter import RunnerFilter
     from checkov.terraform.runner import Runner
 
     from policies.terraform import graph_vertices_and_edges
-    from policies.terraform.graph import root_module
 
     runner = Runner()
     runner.run(root_folder=str(FIXTURES_DIR), runner_filter=RunnerFilter(
         framework=["terraform"], checks=["CKV_HOP_NONE"], show_progress_bar=False))
+    (graph, _), = runner.all_graphs
+    vertices, edges = graph_vertices_and_edges(graph)
+    return list(vertices), list(edges)
+
+
+@functools.cache
+def record_names() -> dict:
+    """Fixture -> the addresses of its resource vertices in checkov's graph, which name checkov's records: the
+    address without instance key for a resource whose count or for_each checkov could not evaluate."""
+    from policies.terraform.graph import root_module
+
     names: dict = {}
-    for graph, _ in runner.all_graphs:
-        for _, vertex in graph_vertices_and_edges(graph)[0]:
-            if vertex.get("block_type_") == "resource":
-                fixture = Path(root_module(vertex)).relative_to(FIXTURES_DIR).as_posix()
-                names.setdefault(fixture, set()).add(vertex["__address__"])
+    for _, vertex in fixtures_graph()[0]:
+        if vertex.get("block_type_") == "resource":
+            fixture = Path(root_module(vertex)).relative_to(FIXTURES_DIR).as_posix()
+            names.setdefault(fixture, set()).add(vertex["__address__"])
     return names

@@ -78,19 +78,25 @@ class GraphReading:
 
     resources: list = field(default_factory=list)
     problems: dict = field(default_factory=dict)  # root module directory -> [why it cannot be judged]
+    evaluated: set = field(default_factory=set)  # root modules hoplint evaluated itself
 
 
-def read_graph(vertices: Iterable, edges: Iterable) -> GraphReading:
-    """One resource dict per resource instance of each root module of the graph (see the module docstring)."""
+def read_graph(vertices: Iterable, edges: Iterable, evaluate: bool | None = None) -> GraphReading:
+    """One resource dict per resource instance of each root module of the graph (see the module docstring).
+
+    `evaluate`: None evaluates the root modules whose rendering by checkov is incomplete, True every root module,
+    False none (checkov's rendering as it is).
+    """
     graph = _Graph(vertices, edges)
     reading = GraphReading()
     rendered_roots = set()
     for root, configuration in graph.configurations().items():
-        if not graph.needs_evaluation(root):
+        if not (graph.needs_evaluation(root) if evaluate is None else evaluate):
             rendered_roots.add(root)
             continue
         try:
             reading.resources += evaluate_configuration(configuration)
+            reading.evaluated.add(root)
         except Unsupported:
             rendered_roots.add(root)
         except (SyntaxProblem, TooComplex) as error:

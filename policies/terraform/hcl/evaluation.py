@@ -486,7 +486,7 @@ class _Evaluator:
             expression = attributes["for_each"].expression
             collection = self.evaluate_argument(expression, module.scope)
             if isinstance(collection, dict):
-                pairs = list(collection.items())
+                pairs = sorted(collection.items())  # Terraform orders a map's keys lexically
             elif isinstance(collection, list) and all(isinstance(item, str) for item in collection):
                 pairs = [(item, item) for item in collection]
             else:
@@ -1033,11 +1033,12 @@ _MISSING = object()
 
 
 def _pairs(collection: Any) -> list | None:
-    """(key, value) pairs to iterate: list index/element, map key/value; None for anything else."""
+    """(key, value) pairs to iterate: list index/element, map key/value in the lexical order of the keys, as
+    Terraform iterates a map or object; None for anything else."""
     if isinstance(collection, list):
         return list(enumerate(collection))
     if isinstance(collection, dict):
-        return list(collection.items())
+        return sorted(collection.items(), key=lambda item: item[0])
     return None
 
 
