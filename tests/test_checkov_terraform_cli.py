@@ -258,7 +258,8 @@ def test_registry_modules_downloaded_by_checkov_are_judged_like_local_ones(tmp_p
     root.mkdir()
     source = (FIXTURES_DIR / "good/terraform-aws-modules-alb-ecs/main.tf").read_text()
     (root / "main.tf").write_text(
-        source.replace('source = "../../modules/alb"', 'source  = "terraform-aws-modules/alb/aws"\n  version = "~> 10.0"')
+        source.replace('source = "../../modules/alb"',
+                       'source  = "terraform-aws-modules/alb/aws"\n  version = "~> 10.0"')
         .replace('source = "../../modules/ecs-service"',
                  'source  = "terraform-aws-modules/ecs/aws//modules/service"\n  version = "~> 7.0"'))
     downloads = root / ".external_modules" / "terraform-aws-modules"

@@ -435,8 +435,8 @@ def test_terraform_configuration_in_mermaid(capsys, monkeypatch, fixture):
 
 
 MODULES_PATH = ('client (internet) -> listener module.alb.aws_lb_listener.this["http"] HTTP:80 -> target group '
-                'module.alb.aws_lb_target_group.this["web"] HTTP:3000 (ip) -> service module.web.aws_ecs_service.this[0] '
-                '/ container web:3000')
+                'module.alb.aws_lb_target_group.this["web"] HTTP:3000 (ip) -> service '
+                'module.web.aws_ecs_service.this[0] / container web:3000')
 # Root modules calling the stand-ins of terraform-aws-modules (fixtures/terraform/modules) -> (exit code, its one
 # path, the verdicts of its gates in GATES order): module resources are named by their module address.
 TERRAFORM_MODULE_PATHS = {
@@ -469,7 +469,8 @@ def test_terraform_modules_paths_have_every_gate_decided(capsys, monkeypatch, fi
 def test_a_module_called_with_create_false_is_judged_nowhere(capsys, monkeypatch):
     """module.worker (create = false) creates nothing: no path, no finding names it."""
     monkeypatch.chdir(REPO_ROOT)
-    out = hoplint_output(capsys, "explain", "--format", "json", "fixtures/terraform/good/terraform-aws-modules-alb-ecs")[1]
+    fixture = "fixtures/terraform/good/terraform-aws-modules-alb-ecs"
+    out = hoplint_output(capsys, "explain", "--format", "json", fixture)[1]
     (template,) = json.loads(out)["templates"]
     assert "module.worker" not in out
     assert template["other_findings"] == []

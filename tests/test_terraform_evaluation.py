@@ -137,7 +137,8 @@ def test_for_each_over_a_map_of_objects_with_each_key_and_value_and_keyed_refere
     assert resources['aws_lb_target_group.this["admin"]'] == {"name": "admin", "port": 9090, "protocol": "HTTPS"}
     assert resources['aws_lb_target_group.this["api"]']["protocol"] == "HTTP"  # optional() default
     listener = resources["aws_lb_listener.api"]
-    assert listener["default_action"] == [{"type": "forward", "target_group_arn": 'aws_lb_target_group.this["api"].arn'}]
+    assert listener["default_action"] == [
+        {"type": "forward", "target_group_arn": 'aws_lb_target_group.this["api"].arn'}]
     assert listener["port"] == 9090  # a configured argument is known; an id or ARN only after apply
 
 

@@ -101,7 +101,7 @@ def read_graph(vertices: Iterable, edges: Iterable, evaluate: bool | None = None
             rendered_roots.add(root)
         except (SyntaxProblem, TooComplex) as error:
             reading.problems[root] = [f"{root}: cannot evaluate the configuration: {error}"]
-        except (OSError, RecursionError) as error:
+        except Exception as error:  # noqa: BLE001 - whatever the configuration does to the evaluator: this root only
             reading.problems[root] = [f"{root}: cannot evaluate the configuration ({type(error).__name__}: "
                                       f"{error})"]
     reading.resources += [resource for resource in graph.resources() if resource["root"] in rendered_roots]

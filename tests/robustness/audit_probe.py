@@ -74,8 +74,8 @@ def analyse_everything(spec: dict) -> None:
     analyze_terraform([task_definition_reading(definitions, spec["terraform_configuration"])
                        for definitions in spec["terraform_container_definitions"]], "hostile configuration")
     root = str(Path(spec["terraform_evaluated"]).parent)  # a configuration hoplint evaluates itself
-    analyze_terraform(evaluate_configuration(ConfigurationFiles(root, {(): root}, {root: [spec["terraform_evaluated"]]})),
-                      "hostile evaluated configuration")
+    files = ConfigurationFiles(root, {(): root}, {root: [spec["terraform_evaluated"]]})
+    analyze_terraform(evaluate_configuration(files), "hostile evaluated configuration")
 
 
 recorded: list = []

@@ -184,14 +184,13 @@ def terraform_hostile_roots(directory: Path) -> None:
     """
     source = (REPO_ROOT / "fixtures" / "terraform" / "good" / "plain-http" / "main.tf").read_text()
     rule = 'resource "aws_vpc_security_group_ingress_rule" "app_from_alb" {\n'
-    assert source.count(rule) == 1 and source.count("  from_port                    = 8080\n") == 1
+    ports = "  from_port                    = 8080\n  to_port                      = 8080\n"
+    assert source.count(rule) == 1 and source.count(ports) == 1
     variants = {
-        "for-each-100000": source.replace(rule, rule + "  for_each = { for port in range(100000) : tostring(port) => port }\n")
-        .replace("  from_port                    = 8080\n  to_port                      = 8080\n",
-                 "  from_port                    = each.value\n  to_port                      = each.value\n"),
-        "self-referencing-locals": source.replace(
-            "  from_port                    = 8080\n  to_port                      = 8080\n",
-            "  from_port                    = local.port\n  to_port                      = local.port\n")
+        "for-each-100000": source.replace(
+            rule, rule + "  for_each = { for port in range(100000) : tostring(port) => port }\n").replace(
+            ports, ports.replace("8080", "each.value")),
+        "self-referencing-locals": source.replace(ports, ports.replace("8080", "local.port"))
         + "\nlocals {\n  port = local.port + 0\n}\n",
         "nested-150": source + '\nmodule "deep" {\n  source = "./deep"\n}\n',
     }

@@ -102,6 +102,24 @@ class _Evaluating:
 _EVALUATING = _Evaluating()
 
 
+def _memoized(evaluator: "_Evaluator", memo: dict, key: tuple, what: str, compute: Callable[[], Any]) -> Any:
+    """memo[key], computed once as a reference is followed (_Evaluator.nested); a value met again while it is
+    being computed refers to itself, and is unknown."""
+    found = memo.get(key)
+    if found is _EVALUATING:
+        return Unknown(f"{what} refers to itself")
+    if key in memo:
+        return found
+    memo[key] = _EVALUATING
+    try:
+        value = evaluator.nested(compute)
+    except BaseException:
+        del memo[key]
+        raise
+    memo[key] = value
+    return value
+
+
 # -- modules as written -------------------------------------------------------------------------------
 
 
@@ -125,12 +143,14 @@ class _ModuleDefinition:
             self.tfvars.update(body.attributes)
 
     def add(self, block: syntax.Block) -> None:
+        """A block of the module; of two with one name (a configuration Terraform refuses), the first."""
         labels = block.labels
+        named = {"variable": self.variables, "output": self.outputs, "module": self.modules}
         if block.type == "locals":
             for name, attribute in block.body.attributes.items():
                 self.locals.setdefault(name, attribute)
-        elif block.type in ("variable", "output", "module") and len(labels) == 1:
-            getattr(self, block.type + "s" if block.type != "module" else "modules").setdefault(labels[0], block)
+        elif block.type in named and len(labels) == 1:
+            named[block.type].setdefault(labels[0], block)
         elif block.type in ("resource", "data") and len(labels) == 2:
             (self.resources if block.type == "resource" else self.data).setdefault((labels[0], labels[1]), block)
             if block.type == "resource":
@@ -168,12 +188,22 @@ class _Instances:
         self.kind, self.keys, self.unknown = kind, keys, unknown  # keys: [(key, each value)] or [index]
 
 
-def _instance_key(kind: str, key: Any) -> str:
-    if kind == "count":
-        return f"[{key}]"
-    if kind == "for_each":
-        return f"[{json.dumps(key, ensure_ascii=False)}]"
-    return ""
+    def scopes(self, module: "_ModuleInstance", base: str) -> list:
+        """(scope, address) of each instance of a block of `module` whose address without key is `base`."""
+        if self.kind == "count":
+            return [(_Scope(module, count_index=index), f"{base}[{index}]") for index in self.keys]
+        if self.kind == "for_each":
+            return [(_Scope(module, each=_Iterator({"key": key, "value": value}, "each")),
+                     f"{base}[{json.dumps(key, ensure_ascii=False)}]") for key, value in self.keys]
+        return [(module.scope, base)]
+
+    def value(self, made: list) -> Any:
+        """The instances made, as an expression sees the block: a list (count), a map (for_each), or one."""
+        if self.kind == "count":
+            return made
+        if self.kind == "for_each":
+            return {key: instance for (key, _), instance in zip(self.keys, made)}
+        return made[0]
 
 
 class _ModuleInstance(Lazy):
@@ -203,19 +233,7 @@ class _ModuleInstance(Lazy):
                              lambda: self.evaluator.evaluate_argument(value.expression, self.scope))
 
     def memoized(self, key: tuple, what: str, compute: Callable[[], Any]) -> Any:
-        found = self.memo.get(key)
-        if found is _EVALUATING:
-            return Unknown(f"{what} refers to itself")
-        if found is not None or key in self.memo:
-            return found
-        self.memo[key] = _EVALUATING
-        try:
-            value = self.evaluator.nested(compute)
-        except BaseException:
-            del self.memo[key]
-            raise
-        self.memo[key] = value
-        return value
+        return _memoized(self.evaluator, self.memo, key, what, compute)
 
     # -- named values --
 
@@ -273,23 +291,10 @@ class _BlockInstance(Lazy):
 
     def argument(self, name: str) -> Any:
         attribute = self.block.body.attributes.get(name)
-        return self.module_memo(("argument", name), lambda: self.evaluator.evaluate_argument(
-            attribute.expression, self.scope))
+        return self.memoized(name, lambda: self.evaluator.evaluate_argument(attribute.expression, self.scope))
 
-    def module_memo(self, key: tuple, compute: Callable[[], Any]) -> Any:
-        found = self.memo.get(key)
-        if found is _EVALUATING:
-            return Unknown(f"{self.address}.{key[-1]} refers to itself")
-        if key in self.memo:
-            return found
-        self.memo[key] = _EVALUATING
-        try:
-            value = self.evaluator.nested(compute)
-        except BaseException:
-            del self.memo[key]
-            raise
-        self.memo[key] = value
-        return value
+    def memoized(self, name: str, compute: Callable[[], Any]) -> Any:
+        return _memoized(self.evaluator, self.memo, (name,), f"{self.address}.{name}", compute)
 
 
 class _ResourceInstance(_BlockInstance):
@@ -299,7 +304,7 @@ class _ResourceInstance(_BlockInstance):
             return self.argument(name)
         if any(block.type == name or block.type == "dynamic" and block.labels[:1] == [name]
                for block in self.block.body.blocks):
-            return self.module_memo(("block", name), lambda: self.evaluator.evaluate_body(
+            return self.memoized(name, lambda: self.evaluator.evaluate_body(
                 self.block.body, self.scope, only=name).get(name))
         return ResourceRef(self.address, name)
 
@@ -471,24 +476,23 @@ class _Evaluator:
         if "count" in attributes:
             expression = attributes["count"].expression
             count = self.evaluate_argument(expression, module.scope)
-            if isinstance(count, str):
-                try:
-                    count = int(count)
-                except ValueError:
-                    pass
-            if isinstance(count, bool) or not isinstance(count, (int, float)) or count != int(count) or count < 0:
+            if isinstance(count, str) and count.strip().isdigit():
+                count = int(count)
+            if isinstance(count, float) and count.is_integer():  # never inf or nan
+                count = int(count)
+            if isinstance(count, bool) or not isinstance(count, int) or count < 0:
                 return _Instances("unknown", [], self.unknown_count(what, "count", expression, count))
             if count > MAX_INSTANCES:
-                return _Instances("unknown", [], Unknown(f"{what}: count = {int(count)} (more than "
+                return _Instances("unknown", [], Unknown(f"{what}: count = {count} (more than "
                                                          f"{MAX_INSTANCES} instances are not evaluated)"))
-            return _Instances("count", list(range(int(count))))
+            return _Instances("count", list(range(count)))
         if "for_each" in attributes:
             expression = attributes["for_each"].expression
             collection = self.evaluate_argument(expression, module.scope)
             if isinstance(collection, dict):
                 pairs = sorted(collection.items())  # Terraform orders a map's keys lexically
             elif isinstance(collection, list) and all(isinstance(item, str) for item in collection):
-                pairs = [(item, item) for item in collection]
+                pairs = [(item, item) for item in sorted(set(collection))]  # a set of strings, as Terraform takes
             else:
                 return _Instances("unknown", [], self.unknown_count(what, "for_each", expression, collection))
             if len(pairs) > MAX_INSTANCES:
@@ -506,29 +510,14 @@ class _Evaluator:
     def block_instances(self, module: _ModuleInstance, block: syntax.Block, local: str, instances: _Instances,
                         kind: type) -> list:
         base = f"{module.address}.{local}" if module.address else local
-        made = []
-        for key in instances.keys:
-            if instances.kind == "count":
-                scope, address = _Scope(module, count_index=key), f"{base}[{key}]"
-            elif instances.kind == "for_each":
-                each = _Iterator({"key": key[0], "value": key[1]}, "each")
-                scope, address = _Scope(module, each=each), base + _instance_key("for_each", key[0])
-            else:
-                scope, address = module.scope, base
-            made.append(kind(self, module, block, address, scope))
-        return made
+        return [kind(self, module, block, address, scope) for scope, address in instances.scopes(module, base)]
 
     def block_value(self, module: _ModuleInstance, block: syntax.Block, local: str, kind: type) -> Any:
         """`aws_lb.this` (or `data.x.y`) as an expression sees it: an instance, a list, a map, or Unknown."""
         instances = self.instances(module, block, local)
         if instances.unknown is not None:
             return instances.unknown
-        made = self.block_instances(module, block, local, instances, kind)
-        if instances.kind == "count":
-            return made
-        if instances.kind == "for_each":
-            return {key[0]: instance for key, instance in zip(instances.keys, made)}
-        return made[0]
+        return instances.value(self.block_instances(module, block, local, instances, kind))
 
     def module_value(self, module: _ModuleInstance, name: str) -> Any:
         """`module.NAME`: its instance, a list or map of them, or Unknown; the instances are remembered for
@@ -545,22 +534,10 @@ class _Evaluator:
                                     source)
             module.memo[("children", name)] = [child]
             return instances.unknown
-        children = []
-        for key in instances.keys:
-            if instances.kind == "count":
-                scope, address = _Scope(module, count_index=key), f"{base}[{key}]"
-            elif instances.kind == "for_each":
-                scope = _Scope(module, each=_Iterator({"key": key[0], "value": key[1]}, "each"))
-                address = base + _instance_key("for_each", key[0])
-            else:
-                scope, address = module.scope, base
-            children.append(_ModuleInstance(self, definition, address, chain, module, block, scope, None, source))
+        children = [_ModuleInstance(self, definition, address, chain, module, block, scope, None, source)
+                    for scope, address in instances.scopes(module, base)]
         module.memo[("children", name)] = children
-        if instances.kind == "count":
-            return children
-        if instances.kind == "for_each":
-            return {key[0]: child for key, child in zip(instances.keys, children)}
-        return children[0]
+        return instances.value(children)
 
     def source_of(self, block: syntax.Block, module: _ModuleInstance) -> str:
         source = block.body.attributes.get("source")
@@ -653,9 +630,7 @@ class _Evaluator:
             self.depth -= REFERENCE_DEPTH
 
     def eval(self, node: syntax.Node, scope: _Scope) -> Any:
-        self.steps += 1
-        if self.steps > STEP_BUDGET:
-            raise TooComplex(f"evaluating it takes more than {STEP_BUDGET} steps")
+        self.tick()
         if self.depth >= MAX_DEPTH:
             return Unknown(f"{_short(node.text())} (nested or chained more than {MAX_DEPTH} levels deep)")
         self.depth += 1
@@ -665,10 +640,11 @@ class _Evaluator:
             self.depth -= 1
 
     def evaluate_argument(self, node: syntax.Node, scope: _Scope) -> Any:
-        """An argument's value; a Terraform error in it makes it Unknown, naming the expression."""
+        """An argument's value; a Terraform error in it makes it Unknown, naming the expression, and so does
+        arithmetic Python refuses (a number of 5,000 digits printed, a template that does not parse)."""
         try:
             return self.eval(node, scope)
-        except EvaluationError as error:
+        except (EvaluationError, ArithmeticError, ValueError, TypeError) as error:
             return Unknown(f"{_short(node.text())} ({error})")
 
     def evaluate_body(self, body: syntax.Body, scope: _Scope, only: str | None = None) -> dict:
