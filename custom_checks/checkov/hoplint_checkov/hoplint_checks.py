@@ -193,8 +193,8 @@ class GraphVerdicts:
         for rule in rules:
             findings = [finding for resource in resources for finding in analysis.for_resource(rule.id, resource)]
             verdict = worst_verdict(finding.verdict for finding in findings)
-            if verdict == Verdict.UNKNOWN:
-                warn_unreadable(analysis.source, rule, record[1], findings)
+            if verdict == Verdict.UNKNOWN:  # named as the engine names it, or as the record when it stands for several
+                warn_unreadable(analysis.source, rule, resources[0] if len(resources) == 1 else record[1], findings)
             if verdict in (Verdict.PASSED, Verdict.FAILED):
                 judged = Judged(verdict, [finding.message for finding in findings if finding.verdict == verdict],
                                 entity)
