@@ -1,5 +1,5 @@
 # Two commands for a newcomer: `make demo` and `make test`. Both create .venv on first use.
-# `make bench` measures what the pack adds to checkov and cfn-lint (about 25 minutes; see README, Performance);
+# `make bench` measures what the pack adds to checkov and cfn-lint (about 35 minutes; see README, Performance);
 # `make bench-instructions` counts instructions under valgrind instead, the same on every run (about 20 minutes).
 # `make corpus` judges the real applications of ../shared/corpus (or $$HOPLINT_CORPUS) against their labels
 # (a few minutes; see corpus/measure.py).

@@ -56,6 +56,11 @@ CFN_LINT_RULES = REPO_ROOT / "custom_checks" / "cfn_lint"
 
 CLOUDFORMATION_SIZES = (1, 10, 50, 124)  # services; 124 is CloudFormation's 500-resource limit
 TERRAFORM_SIZES = (1, 10, 50, 124, 1000)
+# The same Terraform designs made of module calls, which hoplint evaluates itself (policies/terraform/hcl).
+# checkov alone needs minutes to render 1,000 module calls: the comparison stays at 124, hoplint's evaluation
+# alone is timed up to 1,000 (TERRAFORM_EVALUATION_SIZES).
+TERRAFORM_MODULE_SIZES = (124,)
+TERRAFORM_EVALUATION_SIZES = (10, 50, 124, 1000)
 # The engine alone also reads a CloudFormation template of 1,000 services (4,004 resources): past what
 # CloudFormation deploys, but the size at which a step comparing everything with everything would show.
 ENGINE_SIZES = CLOUDFORMATION_SIZES + (1000,)
@@ -230,11 +235,13 @@ class Comparison:
     pack_results: int  # results the pack must add (checkov), one per hop judged
     max_overhead: float
     no_op_pack: Path | None = None
+    layout: str = ""  # "module calls": the Terraform design made of calls of a local module
     runs: dict = field(default_factory=dict)  # variant -> [Measured]
 
     @property
     def label(self) -> str:
-        return f"{self.tool} {self.framework} {self.services} services"
+        layout = f" ({self.layout})" if self.layout else ""
+        return f"{self.tool} {self.framework}{layout} {self.services} services"
 
     @property
     def variants(self) -> tuple:
@@ -290,6 +297,7 @@ class Comparison:
         summary = {
             "tool": self.tool,
             "framework": self.framework,
+            **({"layout": self.layout} if self.layout else {}),
             "services": self.services,
             "resources": self.resources,
             "runs": len(seconds["without"]),
@@ -481,6 +489,80 @@ def measure_application(services: int, single: Path, work: Path) -> dict:
             "factor": round(per_resource["application"] / per_resource["single"], 2)}
 
 
+def terraform_evaluation_worker(directory: str, runs: int) -> None:
+    """Time hoplint's evaluation of the module-call configuration in `directory` and its analysis, `runs`
+    times, then measure the allocation peak; print JSON. Every hop must pass."""
+    from policies import Verdict
+    from policies.collector import collector_paused
+    from policies.terraform import analyze_terraform
+    from policies.terraform.hcl.evaluation import ConfigurationFiles, evaluate_configuration
+
+    files: dict = {}
+    for path in sorted(Path(directory).rglob("*.tf")):
+        files.setdefault(str(path.parent), []).append(str(path))
+    # Each svcNNNN.tf calls module "svcNNNN", whose files are modules/service/ (what checkov's graph would say).
+    module = str(Path(directory, "modules", "service"))
+    calls = {(Path(path).stem,): module for path in files[directory] if Path(path).stem.startswith("svc")}
+    configuration = ConfigurationFiles(directory, {(): directory, **calls}, files)
+
+    def evaluate_and_analyse():
+        with collector_paused():  # as read_graph runs inside the engine's cached analysis
+            return analyze_terraform(evaluate_configuration(configuration), directory)
+
+    seconds = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        analysis = evaluate_and_analyse()
+        seconds.append(time.perf_counter() - start)
+    if analysis.problems or {finding.verdict for finding in analysis.findings} != {Verdict.PASSED}:
+        raise SystemExit(f"{directory}: expected every hop PASSED, got {analysis.problems or analysis.findings}")
+    gc.collect()
+    tracemalloc.start()
+    evaluate_and_analyse()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    print(json.dumps({"seconds": seconds, "peak_bytes": peak, "findings": len(analysis.findings)}))
+
+
+def measure_terraform_evaluation(work: Path) -> list:
+    """Per size, in a fresh process: hoplint's evaluation and analysis of the module-call configuration."""
+    rows = []
+    for services in TERRAFORM_EVALUATION_SIZES:
+        directory = stacks.write_terraform(work / "terraform", services, module_calls=True)
+        run = run_measured([sys.executable, str(Path(__file__).resolve()), "--terraform-evaluation-worker",
+                            str(directory), str(ENGINE_RUNS)], work)
+        if run.returncode != 0:
+            raise SystemExit(f"terraform evaluation worker failed on {services} services:\n{run.stderr}")
+        measured = json.loads(run.stdout)
+        median = statistics.median(measured["seconds"])
+        resources = stacks.terraform_resource_count(services)
+        rows.append({"services": services, "resources": resources, "runs": ENGINE_RUNS,
+                     "evaluation_and_analysis_s": round(median, 4),
+                     "us_per_resource": round(median / resources * 1e6, 1),
+                     "peak_mb": round(measured["peak_bytes"] / 2**20, 2), "findings": measured["findings"]})
+        print(f"terraform evaluation, {services} services: {median * 1e3:.0f} ms", flush=True)
+    return rows
+
+
+def terraform_evaluation_target(rows: list) -> dict:
+    by_size = {row["services"]: row for row in rows}
+    largest = by_size[max(by_size)]
+    factor = largest["us_per_resource"] / by_size[ENGINE_LINEARITY_MID_SIZE]["us_per_resource"]
+    return {"target": f"Terraform evaluation linear: time per resource at {largest['services']} module calls "
+                      f"({largest['resources']} resources) within {ENGINE_LINEARITY_MAX_FACTOR:g}x of "
+                      f"{ENGINE_LINEARITY_MID_SIZE}",
+            "measured": f"{factor:.2f}x", "passed": factor <= ENGINE_LINEARITY_MAX_FACTOR}
+
+
+def print_terraform_evaluation(rows: list) -> None:
+    print(f"\nTerraform evaluation of module calls (median of {ENGINE_RUNS} runs, a fresh process per size; "
+          f"peak = tracemalloc)")
+    print(f"{'services':>8}{'resources':>10}{'evaluate + analyse':>20}{'us/res':>9}{'peak MB':>9}")
+    for row in rows:
+        print(f"{row['services']:>8}{row['resources']:>10}{row['evaluation_and_analysis_s'] * 1e3:>18.0f}ms"
+              f"{row['us_per_resource']:>9.0f}{row['peak_mb']:>9.1f}")
+
+
 def linear_fit(engine_rows: list) -> dict:
     """Least-squares engine time = fixed + per_resource * resources, over every size."""
     xs = [row["resources"] for row in engine_rows]
@@ -535,8 +617,7 @@ def targets(comparisons: list, engine_rows: list, application_rows: list) -> lis
     for comparison in comparisons:
         summary = comparison.summary()
         checked.append({
-            "target": f"{comparison.tool} {comparison.framework}, {comparison.services} services: pack adds "
-                      f"at most {comparison.max_overhead:.0%}",
+            "target": f"{comparison.label}: pack adds at most {comparison.max_overhead:.0%}",
             "measured": f"{summary['overhead']:+.1%}",
             "passed": summary["overhead"] <= comparison.max_overhead,
         })
@@ -572,7 +653,8 @@ def print_tables(comparisons: list, engine_rows: list, fit: dict, application_ro
         low, high = s["overhead_interquartile"]
         rss = " / ".join(f"{s[f'{variant}_max_rss_mb']:.0f}" for variant in ("without", "no_op", "with")
                          if f"{variant}_max_rss_mb" in s)
-        print(f"{s['tool']:9}{s['framework']:15}{s['services']:>9}{s['resources']:>10}{s['without_s']:>9.2f}s"
+        framework = s["framework"] + ("+modules" if s.get("layout") else "")
+        print(f"{s['tool']:9}{framework:15}{s['services']:>9}{s['resources']:>10}{s['without_s']:>9.2f}s"
               f"{s['with_s']:>9.2f}s{s['overhead']:>+10.1%}{f'{low:+.1%} .. {high:+.1%}':>17}{no_op:>8}{own:>8}"
               f"{rss:>30} MB")
     print(f"\nEngine alone (median of {ENGINE_RUNS} runs in one process; peak = tracemalloc)")
@@ -606,9 +688,12 @@ def main() -> int:
                              "timing every size (about 20 minutes on 2 cores)")
     parser.add_argument("--output", type=Path, help="results file (default benchmarks/results.json, "
                                                     "or benchmarks/instructions.json with --instructions)")
+    parser.add_argument("--terraform-evaluation", action="store_true",
+                        help="only time hoplint's evaluation of the module-call Terraform configurations (seconds)")
     parser.add_argument("--engine-worker", nargs=3, metavar=("YAML", "JSON", "RUNS"), help=argparse.SUPPRESS)
     parser.add_argument("--application-worker", nargs=3, metavar=("DIRECTORY", "SINGLE", "RUNS"),
                         help=argparse.SUPPRESS)
+    parser.add_argument("--terraform-evaluation-worker", nargs=2, metavar=("DIR", "RUNS"), help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.engine_worker:
         yaml_path, json_path, runs = arguments.engine_worker
@@ -618,6 +703,17 @@ def main() -> int:
         directory, single, runs = arguments.application_worker
         application_worker(directory, single, int(runs))
         return 0
+    if arguments.terraform_evaluation_worker:
+        directory, runs = arguments.terraform_evaluation_worker
+        terraform_evaluation_worker(directory, int(runs))
+        return 0
+    if arguments.terraform_evaluation:
+        with tempfile.TemporaryDirectory(prefix="hoplint-bench-") as temporary:
+            rows = measure_terraform_evaluation(Path(temporary))
+        print_terraform_evaluation(rows)
+        target = terraform_evaluation_target(rows)
+        print(f"\n  {'PASS' if target['passed'] else 'FAIL'}  {target['target']}: {target['measured']}")
+        return 0 if target["passed"] else 1
     output = arguments.output or Path(__file__).with_name(
         "instructions.json" if arguments.instructions else "results.json")
 
@@ -634,6 +730,7 @@ def main() -> int:
                 engine_rows.append(measure_engine(n, *templates[n], work))
                 print(f"engine alone, {n} services: {engine_rows[-1]['engine_yaml_s'] * 1e3:.1f} ms", flush=True)
             application_rows = [measure_application(n, templates[n][0], work) for n in APPLICATION_SIZES]
+            evaluation_rows = measure_terraform_evaluation(work)
 
     results = {
         "command": "python benchmarks/bench.py --instructions" if arguments.instructions else "make bench",
@@ -659,10 +756,12 @@ def main() -> int:
         results.update(instructions=rows, targets=checked)
     else:
         fit = linear_fit(engine_rows)
-        checked = targets(comparisons, engine_rows, application_rows)
+        checked = targets(comparisons, engine_rows, application_rows) + [terraform_evaluation_target(evaluation_rows)]
         print_tables(comparisons, engine_rows, fit, application_rows)
+        print_terraform_evaluation(evaluation_rows)
         results.update(overhead=[comparison.summary() for comparison in comparisons], engine=engine_rows,
-                       engine_fit=fit, application=application_rows, targets=checked)
+                       engine_fit=fit, application=application_rows, terraform_evaluation=evaluation_rows,
+                       targets=checked)
     print("\nTargets")
     for target in checked:
         print(f"  {'PASS' if target['passed'] else 'FAIL'}  {target['target']}: {target['measured']}")
@@ -690,6 +789,10 @@ def prepare(work: Path) -> tuple:
         comparisons.append(Comparison("checkov", "terraform", n, stacks.terraform_resource_count(n),
                                       stacks.write_terraform(work / "terraform", n), pack_results[n],
                                       CHECKOV_MAX_OVERHEAD, no_op_pack))
+    for n in TERRAFORM_MODULE_SIZES:
+        comparisons.append(Comparison("checkov", "terraform", n, stacks.terraform_resource_count(n),
+                                      stacks.write_terraform(work / "terraform", n, module_calls=True),
+                                      pack_results[n], CHECKOV_MAX_OVERHEAD, no_op_pack, layout="module calls"))
     print(f"stacks in {work}: CloudFormation " + ", ".join(
         f"{n} services = {stacks.cloudformation_resource_count(n)} resources" for n in CLOUDFORMATION_SIZES)
         + "; Terraform " + ", ".join(

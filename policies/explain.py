@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Iterator
 
-from policies.analysis import Analysis
+from policies.findings import Analysis
 from policies.catalog import RULES
 from policies.evaluate import deciding_conditions
 from policies.findings import Finding, Verdict, worst_verdict

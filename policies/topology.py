@@ -361,6 +361,9 @@ class Topology:
     prefix_lists: dict = field(default_factory=dict)  # id -> PrefixList
     subnets: dict = field(default_factory=dict)  # id -> Subnet, for every subnet a load balancer or service names
     network_acls: dict = field(default_factory=dict)  # id -> NetworkAcl
+    # Listener actions that exist but cannot be read (Unknown each, saying why): any target group may be among
+    # their targets. Terraform: actions of a listener whose for_each, or whose dynamic blocks, are not known.
+    unread_actions: list = field(default_factory=list)
     words: Vocabulary = CLOUDFORMATION_WORDS
 
     def test_only_listeners(self) -> set:

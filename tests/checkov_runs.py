@@ -33,10 +33,11 @@ class Checkov:
 
 
 def run_checkov(*args: str, cwd: Path, output_dir: Path, formats: tuple = ("json",),
-                checks_dir: Path = CHECKS_DIR) -> Checkov:
+                checks_dir: Path = CHECKS_DIR, launcher: tuple = (str(CHECKOV),)) -> Checkov:
+    """`launcher` starts checkov's CLI: its console script, or an interpreter running code that ends in it."""
     pythonpath = os.pathsep.join(filter(None, (str(REPO_ROOT), os.environ.get("PYTHONPATH"))))
     env = dict(os.environ, **CHECKOV_ENV, PYTHONPATH=pythonpath)
-    command = [str(CHECKOV), "--skip-download", "--external-checks-dir", str(checks_dir)]
+    command = [*launcher, "--skip-download", "--external-checks-dir", str(checks_dir)]
     command += [option for output in formats for option in ("-o", output)]
     command += ["--output-file-path", str(output_dir), *args]
     process = subprocess.run(command, check=False, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)

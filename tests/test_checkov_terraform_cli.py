@@ -11,20 +11,27 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from checkov_runs import EVERY_CHECK, Checkov, run_checkov
 from policies import RULES, Verdict
+from policies.findings import worst_verdict
 from policies.terraform import analyze_terraform, analyze_terraform_plan_file
+from policies.terraform.resources import resources_of_records
 from terraform_fixtures import (
     FIXTURES_DIR,
     REPO_ROOT,
+    SHARED_MODULES,
     configuration_fixtures,
     graph_resources,
     load_expected,
     plan_fixtures,
+    record_names,
+    vendored_fixtures,
 )
 
 RULE_OF_CHECK_ID = {rule.checkov_id: rule for rule in RULES.values()}
@@ -32,22 +39,33 @@ SEVERITY_OF_RULE = {"error": "HIGH", "warning": "LOW", "information": "INFO"}
 SKIP_COMMENT = "accepted: the tasks are reached through a VPC endpoint"
 
 
-def fixture_of(record: dict) -> str:
-    """The fixture a record belongs to: <category>/<name> (local modules live inside it), or plan/<file>."""
-    return "/".join(Path(record["file_abs_path"]).relative_to(FIXTURES_DIR).parts[:2])
+@dataclass(frozen=True)
+class FixtureRun:
+    """One checkov run over fixtures: the run, the fixtures it scanned, the directory holding them."""
+
+    checkov: Checkov
+    fixtures: list
+    base: Path
+
+    def fixture_of(self, record: dict) -> str:
+        """<category>/<name> (its modules live inside it), or plan/<file>."""
+        return "/".join(Path(record["file_abs_path"]).relative_to(self.base).parts[:2])
+
+    def key(self, record: dict) -> tuple:
+        return record["check_id"], self.fixture_of(record), record["resource"]
+
+    def keys_with(self, status: str) -> set:
+        return {self.key(record) for record in self.checkov.records if record["status"] == status}
 
 
-def record_key(record: dict) -> tuple:
-    return record["check_id"], fixture_of(record), record["resource"]
+@dataclass(frozen=True)
+class Reported:
+    """What the adapter must report on one record: the worst verdict of the engine's findings on the resources
+    the record stands for, the messages of that verdict, and the line the resources start on."""
 
-
-def keys_with(records: list, status: str) -> set:
-    return {record_key(record) for record in records if record["status"] == status}
-
-
-def oracle_keys(verdict: str, fixtures: list) -> set:
-    return {(RULES[entry["rule"]].checkov_id, fixture, entry["resource"])
-            for fixture in fixtures for entry in load_expected()[fixture] if entry["verdict"] == verdict}
+    verdict: object
+    messages: list
+    start_line: object
 
 
 def engine_analysis(fixture: str):
@@ -56,87 +74,114 @@ def engine_analysis(fixture: str):
     return analyze_terraform(list(graph_resources(fixture)), fixture)
 
 
-def engine_verdicts(fixture: str) -> dict:
-    """(rule id, address) -> (verdict, findings) of the engine, for every pair it judged."""
+def records_of(fixture: str) -> tuple:
+    """(the engine's analysis of the fixture, its resource address -> the name of the record reporting it).
+
+    A record is named by checkov's vertex: for a resource whose count or for_each checkov could not evaluate,
+    its address without instance key (resources_of_records, as the adapter maps them)."""
     analysis = engine_analysis(fixture)
     assert not analysis.problems, analysis.problems
-    return {(f.rule_id, f.resource): analysis.verdict(f.rule_id, f.resource) for f in analysis.findings}
+    resources = {finding.resource for finding in analysis.findings}
+    names = resources if fixture.startswith("plan/") else record_names().get(fixture, set())
+    record_of = {resource: record for record, mapped in resources_of_records(names, resources).items()
+                 for resource in mapped}
+    return analysis, record_of
 
 
-def engine_keys(verdict: Verdict, fixtures: list) -> set:
-    return {(RULES[rule_id].checkov_id, fixture, address)
-            for fixture in fixtures
-            for (rule_id, address), (judged, _) in engine_verdicts(fixture).items() if judged is verdict}
+def engine_reports(fixture: str) -> dict:
+    """(checkov id, record name) -> Reported, for every rule and record the engine judged."""
+    analysis, record_of = records_of(fixture)
+    lines = {} if fixture.startswith("plan/") else {r["address"]: r["start_line"] for r in graph_resources(fixture)}
+    grouped: dict = {}
+    for finding in analysis.findings:
+        grouped.setdefault((RULES[finding.rule_id].checkov_id, record_of[finding.resource]), []).append(finding)
+    reports = {}
+    for key, findings in grouped.items():
+        verdict = worst_verdict(finding.verdict for finding in findings)
+        reports[key] = Reported(verdict, [f.message for f in findings if f.verdict == verdict],
+                                lines.get(findings[0].resource))
+    return reports
+
+
+def engine_keys(verdict: object, fixtures: list) -> set:
+    return {(check_id, fixture, record) for fixture in fixtures
+            for (check_id, record), reported in engine_reports(fixture).items() if reported.verdict is verdict}
+
+
+def oracle_keys(verdict: str, fixtures: list) -> set:
+    keys = set()
+    for fixture in fixtures:
+        record_of = records_of(fixture)[1]
+        keys |= {(RULES[entry["rule"]].checkov_id, fixture, record_of[entry["resource"]])
+                 for entry in load_expected()[fixture] if entry["verdict"] == verdict}
+    return keys
 
 
 @pytest.fixture(scope="module")
-def configurations(tmp_path_factory: pytest.TempPathFactory) -> Checkov:
-    """Every configuration fixture at once: one -d, one graph holding every root module."""
-    return run_checkov("-d", str(FIXTURES_DIR), "--framework", "terraform", "--check", EVERY_CHECK,
-                       cwd=REPO_ROOT, output_dir=tmp_path_factory.mktemp("checkov-terraform"))
+def configurations(tmp_path_factory: pytest.TempPathFactory) -> FixtureRun:
+    """Every configuration fixture at once, each root module with its own copy of the shared stand-in modules
+    (vendored_fixtures): one -d, one graph holding every root module."""
+    base = vendored_fixtures(tmp_path_factory.mktemp("fixtures"))
+    checkov = run_checkov("-d", str(base), "--framework", "terraform", "--check", EVERY_CHECK,
+                          cwd=REPO_ROOT, output_dir=tmp_path_factory.mktemp("checkov-terraform"))
+    return FixtureRun(checkov, configuration_fixtures(), base)
 
 
 @pytest.fixture(scope="module")
-def plans(tmp_path_factory: pytest.TempPathFactory) -> Checkov:
+def plans(tmp_path_factory: pytest.TempPathFactory) -> FixtureRun:
     """Both plans, with -f relative to the working directory."""
     files = [arg for fixture in plan_fixtures() for arg in ("-f", os.path.relpath(FIXTURES_DIR / fixture, REPO_ROOT))]
-    return run_checkov(*files, "--framework", "terraform_plan", "--check", EVERY_CHECK,
-                       cwd=REPO_ROOT, output_dir=tmp_path_factory.mktemp("checkov-plan"))
+    checkov = run_checkov(*files, "--framework", "terraform_plan", "--check", EVERY_CHECK,
+                          cwd=REPO_ROOT, output_dir=tmp_path_factory.mktemp("checkov-plan"))
+    return FixtureRun(checkov, plan_fixtures(), FIXTURES_DIR)
 
 
 @pytest.fixture(params=["configurations", "plans"])
-def run(request) -> tuple:
-    """(checkov run, the fixtures it scanned)."""
-    fixtures = configuration_fixtures() if request.param == "configurations" else plan_fixtures()
-    return request.getfixturevalue(request.param), fixtures
+def run(request) -> FixtureRun:
+    return request.getfixturevalue(request.param)
 
 
-def test_every_rules_check_reports_on_terraform(configurations: Checkov) -> None:
-    assert {record["check_id"] for record in configurations.records} == set(RULE_OF_CHECK_ID)
+def test_every_rules_check_reports_on_terraform(configurations: FixtureRun) -> None:
+    assert {record["check_id"] for record in configurations.checkov.records} == set(RULE_OF_CHECK_ID)
 
 
-def test_failed_records_are_exactly_the_oracles_failed_findings(run) -> None:
-    result, fixtures = run
-    assert keys_with(result.records, "FAILED") == oracle_keys("FAILED", fixtures)
+def test_failed_records_are_exactly_the_oracles_failed_findings(run: FixtureRun) -> None:
+    assert run.keys_with("FAILED") == oracle_keys("FAILED", run.fixtures)
 
 
-def test_passed_records_are_exactly_the_engines_passed_verdicts(run) -> None:
-    result, fixtures = run
-    assert keys_with(result.records, "PASSED") == engine_keys(Verdict.PASSED, fixtures)
+def test_passed_records_are_exactly_the_engines_passed_verdicts(run: FixtureRun) -> None:
+    assert run.keys_with("PASSED") == engine_keys(Verdict.PASSED, run.fixtures)
 
 
-def test_unknown_verdicts_are_never_reported(run) -> None:
-    result, fixtures = run
-    unknown = engine_keys(Verdict.UNKNOWN, fixtures)
-    assert not unknown & {record_key(record) for record in result.records}
+def test_unknown_verdicts_are_never_reported(run: FixtureRun) -> None:
+    unknown = engine_keys(Verdict.UNKNOWN, run.fixtures)
+    assert not unknown & {run.key(record) for record in run.checkov.records}
 
 
-def test_good_fixtures_pass_and_never_fail(configurations: Checkov) -> None:
+def test_good_fixtures_pass_and_never_fail(configurations: FixtureRun) -> None:
     for fixture in (f for f in configuration_fixtures() if f.startswith("good/")):
-        statuses = {record["status"] for record in configurations.records if fixture_of(record) == fixture}
+        statuses = {record["status"] for record in configurations.checkov.records
+                    if configurations.fixture_of(record) == fixture}
         assert statuses == {"PASSED"}, fixture
 
 
-def test_records_carry_the_engines_messages_the_rules_metadata_and_the_resource_lines(run) -> None:
-    result, fixtures = run
-    verdicts = {fixture: engine_verdicts(fixture) for fixture in fixtures}
-    lines = {(fixture, r["address"]): r["start_line"]
-             for fixture in fixtures if not fixture.startswith("plan/") for r in graph_resources(fixture)}
-    for record in result.records:
-        check_id, fixture, address = record_key(record)
+def test_records_carry_the_engines_messages_the_rules_metadata_and_the_resource_lines(run: FixtureRun) -> None:
+    reports = {fixture: engine_reports(fixture) for fixture in run.fixtures}
+    for record in run.checkov.records:
+        check_id, fixture, name = run.key(record)
         rule = RULE_OF_CHECK_ID[check_id]
-        verdict, findings = verdicts[fixture][rule.id, address]
-        assert record["details"] == [f.message for f in findings if f.verdict == verdict], record_key(record)
+        reported = reports[fixture][check_id, name]
+        assert record["details"] == reported.messages, run.key(record)
         assert record["resource"].split(".")[-2].split("[")[0] in rule.terraform_types()
         assert (record["severity"], record["check_name"], record["guideline"]) == (
             SEVERITY_OF_RULE[rule.severity], rule.title, rule.doc_url)
-        if (fixture, address) in lines:
-            assert record["file_line_range"][0] == lines[fixture, address]
+        if reported.start_line is not None:
+            assert record["file_line_range"][0] == reported.start_line
 
 
-def test_local_module_resources_are_reported_by_their_module_address(configurations: Checkov) -> None:
-    resources = {record["resource"] for record in configurations.records
-                 if fixture_of(record) == "good/local-module" and record["check_id"] == "CKV_HOP_303"}
+def test_local_module_resources_are_reported_by_their_module_address(configurations: FixtureRun) -> None:
+    resources = {record["resource"] for record in configurations.checkov.records
+                 if configurations.fixture_of(record) == "good/local-module" and record["check_id"] == "CKV_HOP_303"}
     assert resources == {"module.billing.aws_ecs_service.this"}
 
 
@@ -161,8 +206,8 @@ def test_skip_check_flag_on_a_plan(tmp_path: Path) -> None:
     result = run_checkov("-f", str(FIXTURES_DIR / "plan/bad.json"), "--framework", "terraform_plan",
                          "--skip-check", "CKV_HOP_303", cwd=tmp_path, output_dir=tmp_path)
     assert "CKV_HOP_303" not in {record["check_id"] for record in result.records}
-    assert keys_with(result.records, "FAILED") == set()
-    assert keys_with(result.records, "PASSED")
+    statuses = [record["status"] for record in result.records]
+    assert "FAILED" not in statuses and "PASSED" in statuses
 
 
 def test_records_keep_the_resources_tags_and_masks_without_copying_its_blocks(tmp_path: Path) -> None:
@@ -187,3 +232,56 @@ def test_records_keep_the_resources_tags_and_masks_without_copying_its_blocks(tm
     arguments = record["check_result"]["entity"]["aws_ecs_service"]["app"]
     assert arguments["name"] == ["web-app"] and arguments["launch_type"] == ["FARGATE"]
     assert "load_balancer" not in arguments and "network_configuration" not in arguments
+
+
+# checkov's CLI with the registry's answer to "which versions of this module exist" already in its cache, as
+# a first download would leave it: with its download directory filled, checkov then reads the modules there and
+# asks the network nothing (registry_loader.py: RegistryLoader.modules_versions_cache).
+REGISTRY_VERSIONS = {"terraform-aws-modules/alb/aws": ["10.0.2", "9.17.0"],
+                     "terraform-aws-modules/ecs/aws": ["7.0.1", "5.12.1"]}
+CHECKOV_WITH_KNOWN_REGISTRY_VERSIONS = f"""
+import sys
+from checkov.terraform.module_loading.loaders.registry_loader import RegistryLoader
+for source, versions in {REGISTRY_VERSIONS!r}.items():
+    RegistryLoader.modules_versions_cache[f"https://registry.terraform.io/v1/modules/{{source}}/versions"] = versions
+from checkov.main import Checkov
+sys.argv[0] = "checkov"
+sys.exit(Checkov().run())
+"""
+
+
+def test_registry_modules_downloaded_by_checkov_are_judged_like_local_ones(tmp_path: Path) -> None:
+    """The good ALB + ECS fixture calling the registry modules by their registry names, scanned with
+    --download-external-modules true: checkov's download directory (.external_modules) holds the stand-ins where
+    checkov puts terraform-aws-modules/alb/aws and terraform-aws-modules/ecs/aws//modules/service."""
+    root = tmp_path / "infra"
+    root.mkdir()
+    source = (FIXTURES_DIR / "good/terraform-aws-modules-alb-ecs/main.tf").read_text()
+    (root / "main.tf").write_text(
+        source.replace('source = "../../modules/alb"',
+                       'source  = "terraform-aws-modules/alb/aws"\n  version = "~> 10.0"')
+        .replace('source = "../../modules/ecs-service"',
+                 'source  = "terraform-aws-modules/ecs/aws//modules/service"\n  version = "~> 7.0"'))
+    downloads = root / ".external_modules" / "terraform-aws-modules"
+    shutil.copytree(SHARED_MODULES / "alb", downloads / "alb" / "aws")
+    for module, name in (("ecs-service", "service"), ("ecs-container-definition", "ecs-container-definition")):
+        shutil.copytree(SHARED_MODULES / module, downloads / "ecs" / "aws" / "modules" / name)
+
+    result = run_checkov("-d", str(root), "--framework", "terraform", "--download-external-modules", "true",
+                         "--check", f"{CHECK_PREFIX}*", cwd=tmp_path, output_dir=tmp_path,
+                         launcher=(sys.executable, "-c", CHECKOV_WITH_KNOWN_REGISTRY_VERSIONS))
+
+    judged = {(record["check_id"], record["resource"], record["status"],
+               Path(record["file_abs_path"]).relative_to(root).as_posix()) for record in result.records}
+    alb = ".external_modules/terraform-aws-modules/alb/aws/main.tf"
+    service = ".external_modules/terraform-aws-modules/ecs/aws/modules/service/main.tf"
+    # checkov cannot evaluate the modules' for_each and count: one vertex, named without key, stands for them.
+    listener, group = "module.alb.aws_lb_listener.this", "module.alb.aws_lb_target_group.this"
+    assert judged == {
+        *((check, listener, "PASSED", alb) for check in ("CKV_HOP_101", "CKV_HOP_201")),
+        *((check, group, "PASSED", alb) for check in ("CKV_HOP_201", "CKV_HOP_203", "CKV_HOP_206", "CKV_HOP_211")),
+        *((check, "module.web.aws_ecs_service.this", "PASSED", service) for check in (
+            "CKV_HOP_202", "CKV_HOP_204", "CKV_HOP_205", "CKV_HOP_301", "CKV_HOP_303", "CKV_HOP_305", "CKV_HOP_306")),
+        *((check, "module.web.aws_ecs_task_definition.this", "PASSED", service)
+          for check in ("CKV_HOP_207", "CKV_HOP_208")),
+    }

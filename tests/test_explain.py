@@ -393,7 +393,7 @@ TERRAFORM_PATH = ("client (internet) -> listener aws_lb_listener.http HTTP:80 ->
 TERRAFORM_GATES = {
     TERRAFORM_GOOD: (EXIT_CLEAN, (PASSED, PASSED, PASSED, PASSED)),
     TERRAFORM_BAD: (EXIT_FAILED, (PASSED, PASSED, FAILED, PASSED)),
-    "fixtures/terraform/unknown/dynamic-ingress-blocks": (EXIT_CLEAN, (PASSED, PASSED, UNKNOWN, PASSED)),
+    "fixtures/terraform/unknown/dynamic-ingress-over-unset-variable": (EXIT_CLEAN, (PASSED, PASSED, UNKNOWN, PASSED)),
 }
 STATUS_WORD = {PASSED: "pass", FAILED: "FAIL", UNKNOWN: "unknown"}
 
@@ -471,6 +471,48 @@ def test_terraform_configuration_in_mermaid(capsys, monkeypatch, fixture):
     assert links[group, service] == "\n".join(words[1:])
     failed_links = [chart.links[index][::3] for index in chart.styled_links]  # (source, target)
     assert failed_links == ([(group, service)] if FAILED in verdicts else [])
+
+
+MODULES_PATH = ('client (internet) -> listener module.alb.aws_lb_listener.this["http"] HTTP:80 -> target group '
+                'module.alb.aws_lb_target_group.this["web"] HTTP:3000 (ip) -> service '
+                'module.web.aws_ecs_service.this[0] / container web:3000')
+# Root modules calling the stand-ins of terraform-aws-modules (fixtures/terraform/modules) -> (exit code, its one
+# path, the verdicts of its gates in GATES order): module resources are named by their module address.
+TERRAFORM_MODULE_PATHS = {
+    "fixtures/terraform/good/terraform-aws-modules-alb-ecs": (EXIT_CLEAN, MODULES_PATH, (PASSED,) * 4),
+    "fixtures/terraform/bad/HOP301-alb-module-egress-limited-to-vpc-cidr": (
+        EXIT_FAILED, MODULES_PATH, (PASSED, FAILED, PASSED, PASSED)),
+    "fixtures/terraform/bad/HOP303-ecs-module-ingress-rule-wrong-port": (
+        EXIT_FAILED, MODULES_PATH, (PASSED, PASSED, FAILED, PASSED)),
+    "fixtures/terraform/good/terraform-aws-modules-alb-v8-ecs-v5": (
+        EXIT_CLEAN, "client (internet) -> listener module.alb.aws_lb_listener.frontend_http_tcp[0] HTTP:80 -> target "
+                    "group module.alb.aws_lb_target_group.main[0] HTTP:8080 (ip) -> service "
+                    "module.api.aws_ecs_service.this[0] / container api:8080", (PASSED,) * 4),
+    "fixtures/terraform/good/terraform-aws-modules-security-group": (EXIT_CLEAN, TERRAFORM_PATH, (PASSED,) * 4),
+}
+
+
+@pytest.mark.parametrize("fixture", sorted(TERRAFORM_MODULE_PATHS))
+def test_terraform_modules_paths_have_every_gate_decided(capsys, monkeypatch, fixture):
+    monkeypatch.chdir(REPO_ROOT)
+    exit_code, label, verdicts = TERRAFORM_MODULE_PATHS[fixture]
+    code, out, err = hoplint_output(capsys, "explain", "--format", "json", fixture)
+    assert (code, err) == (exit_code, "")
+    (template,) = json.loads(out)["templates"]
+    (path,) = template["paths"]
+    assert path["label"] == label
+    assert [(gate["gate"], gate["verdict"]) for gate in path["gates"]] == [
+        (gate, verdict.value) for gate, verdict in zip(GATES, verdicts)]
+
+
+def test_a_module_called_with_create_false_is_judged_nowhere(capsys, monkeypatch):
+    """module.worker (create = false) creates nothing: no path, no finding names it."""
+    monkeypatch.chdir(REPO_ROOT)
+    fixture = "fixtures/terraform/good/terraform-aws-modules-alb-ecs"
+    out = hoplint_output(capsys, "explain", "--format", "json", fixture)[1]
+    (template,) = json.loads(out)["templates"]
+    assert "module.worker" not in out
+    assert template["other_findings"] == []
 
 
 def test_a_directory_of_cloudformation_templates_and_terraform_root_modules(capsys, tmp_path):

@@ -3,8 +3,9 @@
 Reading a configuration takes checkov's rendered graph (variables, locals, modules, count and for_each
 resolved), so this lives on the adapter side: the engine (`policies`) never imports checkov. checkov's
 own Terraform runner renders the graph in this process, as `checkov -d DIR --framework terraform` does for
-the checks; its vertices and edges become the engine's resource dicts (`resources_from_graph`), analysed
-per root module (`analyze_terraform_roots`). Users:
+the checks; its vertices and edges become the engine's resource dicts (`read_graph`, which evaluates a root
+module itself where checkov's rendering is incomplete), analysed per root module (`analyze_terraform_roots`).
+Users:
 
 - `hoplint explain DIR` (policies/cli.py imports this module lazily, only for a directory with .tf files);
 - the Terraform tests (tests/terraform_fixtures.py), which so judge the fixtures as explain does.
@@ -37,8 +38,8 @@ def analyze_terraform_directory(directory: str) -> dict:
     from policies.analysis import Analysis
     from policies.terraform import analyze_terraform_roots
 
-    resources, unparsed = _render(directory)
-    analyses = analyze_terraform_roots(resources)
+    reading, unparsed = _render(directory)
+    analyses = analyze_terraform_roots(reading.resources, reading.problems)
     problems: dict = {}
     for path in unparsed:
         problems.setdefault(os.path.dirname(path), []).append(f"{path}: checkov cannot parse this Terraform file")
@@ -48,31 +49,33 @@ def analyze_terraform_directory(directory: str) -> dict:
 
 
 def terraform_resources(directory: str) -> list:
-    """The engine's resource dicts of every root module under `directory` (files checkov cannot parse are
-    left out: analyze_terraform_directory reports them)."""
-    return _render(directory)[0]
+    """The engine's resource dicts of every root module under `directory` (files checkov cannot parse, and
+    root modules that cannot be evaluated, are left out: analyze_terraform_directory reports them)."""
+    return _render(directory)[0].resources
 
 
 def _render(directory: str) -> tuple:
-    """(resource dicts, absolute paths of the files checkov could not parse) of a configuration directory."""
+    """(GraphReading, absolute paths of the files checkov could not parse) of a configuration directory."""
     for name, value in CHECKOV_ENVIRONMENT.items():
         os.environ.setdefault(name, value)
     from checkov.runner_filter import RunnerFilter
     from checkov.terraform.runner import Runner
 
-    from policies.terraform import graph_vertices_and_edges, resources_from_graph
+    from policies.terraform import GraphReading, graph_vertices_and_edges, read_graph
 
     runner = Runner()  # a fresh runner: checkov's runners keep the graph of their previous run
     with _quiet():
         report = runner.run(root_folder=os.path.abspath(directory),
                             runner_filter=RunnerFilter(framework=["terraform"], checks=[NO_CHECK],
                                                        show_progress_bar=False))
-    resources = []
+    reading = GraphReading()
     for graph, _ in runner.all_graphs:  # one graph, or one per split with TF_SPLIT_GRAPH
-        resources += resources_from_graph(*graph_vertices_and_edges(graph))
+        part = read_graph(*graph_vertices_and_edges(graph))
+        reading.resources += part.resources
+        reading.problems.update(part.problems)
     reports = report if isinstance(report, list) else [report]
     unparsed = sorted({os.path.abspath(path) for each in reports for path in getattr(each, "parsing_errors", ())})
-    return resources, unparsed
+    return reading, unparsed
 
 
 @contextlib.contextmanager

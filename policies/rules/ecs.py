@@ -13,6 +13,7 @@ from policies.values import Unknown, is_malformed, same_value
 def hop202_target_group_attached(topology: Topology) -> Iterator[Result]:
     # Read once, not once per service: a listener action whose target group the template gets wrong.
     misread_groups = tuple(f.target_group for f in topology.forwards if is_malformed(f.target_group))
+    misread_groups += tuple(topology.unread_actions)
     for hop in service_hops(topology):
         path = hop.target_group_path
         group_value = hop.entry.target_group.value

@@ -7,7 +7,8 @@ import json
 import os
 from typing import Iterable
 
-from policies.analysis import Analysis, cached
+from policies.cache import cached
+from policies.findings import Analysis
 from policies.evaluate import Deployment, evaluate
 from policies.terraform.plan import PlanError, resources_from_plan
 from policies.terraform.topology_builder import build_topology
@@ -29,12 +30,16 @@ def analyze_terraform(resources: list, source: str) -> Analysis:
     return analysis
 
 
-def analyze_terraform_roots(resources: Iterable) -> dict:
-    """Root module -> its Analysis, for resource dicts of several root modules (one checkov graph)."""
+def analyze_terraform_roots(resources: Iterable, problems: dict | None = None) -> dict:
+    """Root module -> its Analysis, for resource dicts of several root modules (one checkov graph); a root
+    module in `problems` (root -> why it cannot be judged) gets an Analysis with only those problems."""
     by_root: dict = {}
     for resource in resources:
         by_root.setdefault(resource.get("root"), []).append(resource)
-    return {root: analyze_terraform(group, str(root)) for root, group in by_root.items()}
+    analyses = {root: analyze_terraform(group, str(root)) for root, group in by_root.items()}
+    for root, messages in (problems or {}).items():
+        analyses[root] = Analysis(source=str(root), problems=list(messages))
+    return analyses
 
 
 def analyze_terraform_plan_file(path: str) -> Analysis:

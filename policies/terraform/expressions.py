@@ -62,7 +62,7 @@ def _interpret_text(text: str, addresses: Any) -> Any:
     if _RESOURCE_REFERENCE.match(expression):
         return Unknown(f"{expression} (not a resource of this configuration)")
     if whole or "${" in text or "%{" in text or _FUNCTION_CALL.match(expression) or expression.startswith(("[", "{")):
-        return Unknown(f"{text!r} (an expression checkov did not evaluate)")
+        return Unknown(f"{text!r} (an expression that was not evaluated)")
     return text
 
 

@@ -1,5 +1,11 @@
 """checkov's rendered Terraform graph -> resource dicts (see resources.py), without importing checkov.
 
+`read_graph` is the reader: for each root module of the graph it takes checkov's rendering as it is
+(`resources_from_graph`) when that rendering is complete, and otherwise evaluates the root module's files
+itself (policies/terraform/hcl): when the root calls modules, or checkov left a `dynamic` block, a
+count/for_each or an argument as expression text. Which files make up which module checkov has already
+resolved (local paths, downloaded registry and git modules): the graph's vertices name them.
+
 The adapter passes the graph's vertices as (index, attribute dict) pairs (rustworkx `graph.nodes()`,
 networkx `graph.nodes(data=True)`) and its edges as (source index, target index, label or {"label": ...}):
 `graph_vertices_and_edges` takes them from either kind of graph object, by duck typing.
@@ -34,8 +40,12 @@ from __future__ import annotations
 import os
 import re
 from collections import deque
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Iterable
 
+from policies.terraform.hcl.evaluation import ConfigurationFiles, TooComplex, Unsupported, evaluate_configuration
+from policies.terraform.hcl.syntax import SyntaxProblem
 from policies.terraform.resources import (
     in_scope,
     instance_key,
@@ -62,8 +72,44 @@ _SPLAT = re.compile(
     r'^(?:\$\{)?(?P<local>[a-z][a-z0-9]*_[a-z0-9_]+\.[A-Za-z_][\w-]*)(?:\[\*\]|\.\*)\.(?P<attribute>\w+)\}?$')
 
 
+@dataclass
+class GraphReading:
+    """The resource dicts of every root module of a graph, and the root modules that cannot be judged."""
+
+    resources: list = field(default_factory=list)
+    problems: dict = field(default_factory=dict)  # root module directory -> [why it cannot be judged]
+    evaluated: set = field(default_factory=set)  # root modules hoplint evaluated itself
+
+
+def read_graph(vertices: Iterable, edges: Iterable, evaluate: bool | None = None) -> GraphReading:
+    """One resource dict per resource instance of each root module of the graph (see the module docstring).
+
+    `evaluate`: None evaluates the root modules whose rendering by checkov is incomplete, True every root module,
+    False none (checkov's rendering as it is).
+    """
+    graph = _Graph(vertices, edges)
+    reading = GraphReading()
+    rendered_roots = set()
+    for root, configuration in graph.configurations().items():
+        if not (graph.needs_evaluation(root) if evaluate is None else evaluate):
+            rendered_roots.add(root)
+            continue
+        try:
+            reading.resources += evaluate_configuration(configuration)
+            reading.evaluated.add(root)
+        except Unsupported:
+            rendered_roots.add(root)
+        except (SyntaxProblem, TooComplex) as error:
+            reading.problems[root] = [f"{root}: cannot evaluate the configuration: {error}"]
+        except Exception as error:  # noqa: BLE001 - whatever the configuration does to the evaluator: this root only
+            reading.problems[root] = [f"{root}: cannot evaluate the configuration ({type(error).__name__}: "
+                                      f"{error})"]
+    reading.resources += [resource for resource in graph.resources() if resource["root"] in rendered_roots]
+    return reading
+
+
 def resources_from_graph(vertices: Iterable, edges: Iterable) -> list:
-    """One resource dict per managed resource instance of the graph."""
+    """One resource dict per managed resource instance of the graph, as checkov rendered it."""
     return _Graph(vertices, edges).resources()
 
 
@@ -104,6 +150,31 @@ class _Graph:
 
     def resources(self) -> list:
         return [self.resource(index, address) for index, address in self.address_of.items()]
+
+    def configurations(self) -> dict:
+        """Root module directory -> the ConfigurationFiles of its module tree, as checkov loaded it: each
+        vertex names its file and (in its address) the chain of module calls it belongs to."""
+        directories: dict = {}
+        files: dict = {}
+        for attributes in self.vertices.values():
+            path = attributes.get("file_path_")
+            if not isinstance(path, str):
+                continue
+            directory = os.path.dirname(path)
+            files.setdefault(directory, set()).add(path)
+            if attributes.get("block_type_") != "module":
+                directories.setdefault(root_module(attributes), {}).setdefault(_module_chain(attributes), directory)
+        files_by_directory = {directory: sorted(paths) for directory, paths in files.items()}
+        return {root: ConfigurationFiles(root, {**chains, (): root}, files_by_directory)
+                for root, chains in directories.items()}
+
+    def needs_evaluation(self, root: str) -> bool:
+        """Whether checkov's rendering of the root module leaves something the reader needs unevaluated."""
+        return root in self.incomplete_roots
+
+    @cached_property
+    def incomplete_roots(self) -> set:
+        return {root_module(vertex) for vertex in self.vertices.values() if _rendering_is_incomplete(vertex)}
 
     def resource(self, index: int, address: str) -> dict:
         vertex = self.vertices[index]
@@ -233,6 +304,50 @@ class _Rewriter:
             if candidate in self.addresses or (self.root, candidate) in self.graph.instances:
                 return candidate
         return None
+
+
+_MODULE_NAME = re.compile(r"module\.([A-Za-z_][\w-]*)")
+_INSTANCE_KEYS = re.compile(r'\[(?:\d+|"(?:[^"\\]|\\.)*")\]')
+# Text checkov leaves where it could not evaluate an expression: an interpolation, a named value, a call, the
+# one data source whose result is known from the configuration. (A whole "var.x" in a root module is a
+# variable without a value: unknown either way.)
+_UNEVALUATED = re.compile(
+    r"\$\{|%\{|^(?:local|module|each|count|self|data\.template_file)\.|^[a-z][a-z0-9_]*\(", re.DOTALL)
+
+
+def _module_chain(vertex: dict) -> tuple:
+    """The names of the module calls, from the root module inward, whose module holds the vertex: from the
+    calls checkov records with every vertex of a module, or else from its address."""
+    calls = (vertex.get("rendering_breadcrumbs_") or {}).get("source_module_")
+    if isinstance(calls, list) and calls:
+        return tuple(str(call.get("name")) for call in calls if isinstance(call, dict))
+    address = vertex.get("__address__")
+    return tuple(_MODULE_NAME.findall(_INSTANCE_KEYS.sub("", split_address(address)[0]))) if isinstance(
+        address, str) else ()
+
+
+def _rendering_is_incomplete(vertex: dict) -> bool:
+    """A vertex of a module call, or a resource with an unevaluated dynamic block, count, for_each or argument."""
+    block_type = vertex.get("block_type_")
+    if block_type == "module" or split_address(str(vertex.get("__address__", "")))[0]:
+        return True
+    if block_type != "resource":
+        return False
+    if vertex.get("dynamic") or isinstance(vertex.get("count"), str) or isinstance(vertex.get("for_each"), str):
+        return True
+    return any(_has_unevaluated_text(value) for name, value in vertex.items() if _is_argument(name))
+
+
+def _has_unevaluated_text(value: Any, depth: int = 0) -> bool:
+    if isinstance(value, str):
+        return bool(_UNEVALUATED.search(value))
+    if depth > 32:
+        return True
+    if isinstance(value, list):
+        return any(_has_unevaluated_text(item, depth + 1) for item in value)
+    if isinstance(value, dict):
+        return any(_has_unevaluated_text(item, depth + 1) for item in value.values())
+    return False
 
 
 def _is_plain_literal(value: Any) -> bool:

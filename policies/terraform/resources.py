@@ -25,7 +25,7 @@ Inside `attributes`:
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Iterable
 
 UNKNOWN_KEY = "__unknown__"
 
@@ -33,6 +33,7 @@ UNKNOWN_KEY = "__unknown__"
 _MODULE_STEP = r'module\.[A-Za-z_][\w-]*(?:\[(?:\d+|"(?:[^"\\]|\\.)*")\])?\.'
 _MODULE_PREFIX = re.compile(f"^(?:{_MODULE_STEP})*")
 _INSTANCE_KEY = re.compile(r'\[(?:\d+|"(?:[^"\\]|\\.)*")\]$')
+_INSTANCE_KEYS = re.compile(r'\[(?:\d+|"(?:[^"\\]|\\.)*")\]')
 
 
 def unknown_marker(reason: str) -> dict:
@@ -74,3 +75,29 @@ def instance_key(address: str) -> str | None:
 
 def without_instance_key(address: str) -> str:
     return _INSTANCE_KEY.sub("", address)
+
+
+def without_instance_keys(address: str) -> str:
+    """The address with every count index and for_each key removed, the modules' ones too."""
+    return _INSTANCE_KEYS.sub("", address)
+
+
+def resources_of_records(records: Iterable, resources: Iterable) -> dict:
+    """Record address -> the addresses among `resources` it stands for.
+
+    checkov reports on its graph's vertices, one per resource instance it could expand; where it could not
+    evaluate a count or for_each, one vertex stands for every instance (`module.alb.aws_lb_listener.this`
+    for `...this["http"]` and `...this["https"]`). A resource is reported on the record of its own address,
+    else on the first record of the same resource with other instance keys, else on none.
+    """
+    records = set(records)
+    by_resource: dict = {}
+    for record in sorted(records):
+        by_resource.setdefault(without_instance_keys(record), []).append(record)
+    found: dict = {}
+    for resource in resources:
+        record = resource if resource in records else next(iter(by_resource.get(without_instance_keys(resource),
+                                                                                 ())), None)
+        if record is not None:
+            found.setdefault(record, []).append(resource)
+    return found

@@ -22,7 +22,7 @@ from typing import Any
 
 from policies.terraform.container_definitions import read_container_definitions
 from policies.terraform.expressions import interpret
-from policies.terraform.resources import split_address, unknown_reason
+from policies.terraform.resources import split_address, unknown_marker, unknown_reason
 from policies.topology import (
     TERRAFORM_WORDS,
     BlueGreen,
@@ -245,16 +245,23 @@ class _Builder:
         for address in self.of_type(("aws_security_group_rule",)):
             attributes = self.attributes(address)
             direction = as_text(attributes.get("type").value)
-            if direction not in ("ingress", "egress"):
-                continue
-            self.add_standalone(attributes, direction, "protocol", _RULE_PEERS)
+            if isinstance(direction, Unknown):  # it may be either, and allow anything: no gate is proved closed
+                group = self.group_of(attributes)
+                for rules, where in ((group.ingress, "ingress"), (group.egress, "egress")) if group else ():
+                    rules.append(unreadable_rule(group.id, where, direction, attributes.where("type")))
+            elif direction in ("ingress", "egress"):
+                self.add_standalone(attributes, direction, "protocol", _RULE_PEERS)
         for direction in ("ingress", "egress"):
             for address in self.of_type((f"aws_vpc_security_group_{direction}_rule",)):
                 self.add_standalone(self.attributes(address), direction, "ip_protocol", _VPC_RULE_PEERS)
 
-    def add_standalone(self, attributes: _Attributes, direction: str, protocol: str, peers: dict) -> None:
+    def group_of(self, attributes: _Attributes) -> SecurityGroup | None:
+        """The configuration's security group a standalone rule belongs to; None for one outside it."""
         group_id = self.reference(attributes.get("security_group_id").value, SECURITY_GROUP, "security group")
-        group = self.topology.security_groups.get(group_id) if isinstance(group_id, str) else None
+        return self.topology.security_groups.get(group_id) if isinstance(group_id, str) else None
+
+    def add_standalone(self, attributes: _Attributes, direction: str, protocol: str, peers: dict) -> None:
+        group = self.group_of(attributes)
         if group is None:
             return  # a rule of a group outside the configuration cannot open or close a hop we judge
         rules = group.ingress if direction == "ingress" else group.egress
@@ -438,11 +445,15 @@ class _Builder:
 
     def target_group(self, address: str) -> TargetGroup:
         attributes = self.attributes(address)
-        health_checks = attributes.known_blocks("health_check")
-        health = health_checks[0][1] if health_checks else _Attributes(self, {}, attributes.path)
+        health_checks = attributes.blocks("health_check")
         target_type, port = attributes.scalar("target_type"), attributes.scalar("port")
-        hc_protocol, hc_port = health.scalar("protocol"), health.scalar("port")
-        hc_port_value = "traffic-port" if hc_port.value in (None, "traffic-port") else as_port(hc_port.value)
+        if isinstance(health_checks, Unknown):  # not the provider's defaults: a health check that cannot be read
+            hc_protocol = hc_port = Prop(health_checks, attributes.where("health_check"))
+            hc_port_value = health_checks
+        else:
+            health = health_checks[0][1] if health_checks else _Attributes(self, {}, attributes.path)
+            hc_protocol, hc_port = health.scalar("protocol"), health.scalar("port")
+            hc_port_value = "traffic-port" if hc_port.value in (None, "traffic-port") else as_port(hc_port.value)
         return TargetGroup(
             address,
             (address,),
@@ -467,16 +478,36 @@ class _Builder:
         )
 
     def add_forwards(self, listener: Any, attributes: _Attributes, actions: str) -> None:
-        for _, action in attributes.known_blocks(actions):
-            if str(action.get("type").value).lower() != "forward":
+        """The listener's forwards. An action that cannot be read, or a forward whose target group is not known,
+        may be meant for any target group of the configuration: it is an unread action (topology.unread_actions),
+        so no target group is proved unattached (HOP202)."""
+        blocks = attributes.blocks(actions)
+        if isinstance(blocks, Unknown):
+            self.topology.unread_actions.append(blocks)
+            return
+        for _, action in blocks:
+            action_type = action.get("type").value
+            if isinstance(action_type, Unknown):
+                self.topology.unread_actions.append(action_type)
+                continue
+            if str(action_type).lower() != "forward":
                 continue
             targets = [action.get("target_group_arn")]
-            for _, forward in action.known_blocks("forward"):
-                targets.extend(group.get("arn") for _, group in forward.known_blocks("target_group"))
+            forwards = action.blocks("forward")
+            for _, forward in [] if isinstance(forwards, Unknown) else forwards:
+                groups = forward.blocks("target_group")
+                if isinstance(groups, Unknown):
+                    self.topology.unread_actions.append(groups)
+                    continue
+                targets.extend(group.get("arn") for _, group in groups)
+            if isinstance(forwards, Unknown):
+                self.topology.unread_actions.append(forwards)
             for target in targets:
                 if target.value is not None:
                     group = self.reference(target.value, TARGET_GROUPS, "target group")
                     self.topology.forwards.append(Forward(listener, group, target.path))
+                    if isinstance(group, Unknown) and not group.malformed:
+                        self.topology.unread_actions.append(group)
 
     # -- ECS --------------------------------------------------------------------------------------
 
@@ -485,6 +516,10 @@ class _Builder:
         containers = read_container_definitions(
             attributes.raw.get("container_definitions"), self.resources[address].get("file"),
             in_root_module=not split_address(address)[0])
+        unreadable = next((unknown_reason(item) for item in containers if unknown_reason(item) is not None),
+                          None) if isinstance(containers, list) else None
+        if unreadable is not None:  # a container that cannot be read may be the one a service names
+            containers = Unknown(unreadable)
         if not isinstance(containers, Unknown):
             path = attributes.where("container_definitions")
             containers = [self.container(_Attributes(self, item, path + (index,)))
@@ -499,7 +534,12 @@ class _Builder:
 
     def container(self, definition: _Attributes) -> Container:
         mappings = []
-        for _, mapping in definition.known_blocks("portMappings"):
+        blocks = definition.blocks("portMappings")
+        if isinstance(blocks, Unknown):  # mappings that cannot be read may map any port
+            where = definition.where("portMappings")
+            mappings.append(PortMapping(Prop(blocks, where), Prop(blocks, where), Prop(blocks, where)))
+            blocks = []
+        for _, mapping in blocks:
             container_port, host_port = mapping.scalar("containerPort"), mapping.scalar("hostPort")
             protocol = mapping.scalar("protocol")
             mappings.append(PortMapping(
@@ -512,7 +552,12 @@ class _Builder:
     def service(self, address: str) -> Service:
         attributes = self.attributes(address)
         entries = []
-        for index, entry in attributes.known_blocks("load_balancer"):
+        blocks = attributes.blocks("load_balancer")
+        if isinstance(blocks, Unknown):  # entries that cannot be read: a hop whose target group is unknown
+            where = attributes.where("load_balancer")
+            entries.append(LoadBalancerEntry(0, Prop(blocks, where), Prop(blocks, where), Prop(blocks, where), where))
+            blocks = []
+        for index, entry in blocks:
             target = entry.get("target_group_arn")
             if target.value is None:
                 continue  # a Classic Load Balancer (elb_name): not an ALB hop
@@ -526,7 +571,12 @@ class _Builder:
             ))
             for _, advanced in entry.known_blocks("advanced_configuration"):
                 self.native_blue_green(address, entries[-1], advanced)
-        networks = attributes.known_blocks("network_configuration")
+        networks = attributes.blocks("network_configuration")
+        if isinstance(networks, Unknown):  # not "no security groups": groups that cannot be read
+            unread = _Attributes(self, {"security_groups": unknown_marker(networks.reason),
+                                        "subnets": unknown_marker(networks.reason)},
+                                 attributes.where("network_configuration"))
+            networks = [(0, unread)]
         network = networks[0][1] if networks else attributes
         strategy = [block.get("capacity_provider")
                     for _, block in attributes.known_blocks("capacity_provider_strategy")]

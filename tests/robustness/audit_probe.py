@@ -31,6 +31,7 @@ from cfnlint.runner import run_template_by_data  # noqa: E402
 from checkov_runs import VertexGraph, service_vertex  # noqa: E402
 from policies import analyze_file  # noqa: E402
 from policies.terraform import analyze_terraform, analyze_terraform_plan_file  # noqa: E402
+from policies.terraform.hcl.evaluation import ConfigurationFiles, evaluate_configuration  # noqa: E402
 
 
 def checkov_check():
@@ -72,6 +73,9 @@ def analyse_everything(spec: dict) -> None:
     analyze_terraform_plan_file(spec["terraform_plan"])
     analyze_terraform([task_definition_reading(definitions, spec["terraform_configuration"])
                        for definitions in spec["terraform_container_definitions"]], "hostile configuration")
+    root = str(Path(spec["terraform_evaluated"]).parent)  # a configuration hoplint evaluates itself
+    files = ConfigurationFiles(root, {(): root}, {root: [spec["terraform_evaluated"]]})
+    analyze_terraform(evaluate_configuration(files), "hostile evaluated configuration")
 
 
 recorded: list = []

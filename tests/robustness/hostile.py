@@ -171,3 +171,32 @@ def write_json(directory: Path, name: str, document) -> Path:
     path = directory / name
     path.write_text(json.dumps(document, indent=1))
     return path
+
+
+def terraform_hostile_roots(directory: Path) -> None:
+    """Root modules of plain-http (app SG ingress tcp/8080 from the ALB SG, a standalone rule) whose hostile
+    parts make hoplint evaluate the configuration itself, in `directory`:
+
+    - for-each-100000/: the app SG's ingress rule is created for_each over 100,000 ports;
+    - self-referencing-locals/: its ports come from a local that refers to itself;
+    - nested-150/: calls a local module holding a value nested 150 levels deep, which checkov parses and
+      hoplint refuses to read.
+    """
+    source = (REPO_ROOT / "fixtures" / "terraform" / "good" / "plain-http" / "main.tf").read_text()
+    rule = 'resource "aws_vpc_security_group_ingress_rule" "app_from_alb" {\n'
+    ports = "  from_port                    = 8080\n  to_port                      = 8080\n"
+    assert source.count(rule) == 1 and source.count(ports) == 1
+    variants = {
+        "for-each-100000": source.replace(
+            rule, rule + "  for_each = { for port in range(100000) : tostring(port) => port }\n").replace(
+            ports, ports.replace("8080", "each.value")),
+        "self-referencing-locals": source.replace(ports, ports.replace("8080", "local.port"))
+        + "\nlocals {\n  port = local.port + 0\n}\n",
+        "nested-150": source + '\nmodule "deep" {\n  source = "./deep"\n}\n',
+    }
+    for name, text in variants.items():
+        (directory / name).mkdir()
+        (directory / name / "main.tf").write_text(text)
+    (directory / "nested-150" / "deep").mkdir()
+    (directory / "nested-150" / "deep" / "main.tf").write_text(
+        'output "deep" {\n  value = ' + "{ a = " * 150 + "1" + " }" * 150 + "\n}\n")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import subprocess
 import time
 from collections import Counter
@@ -23,6 +24,7 @@ import hostile
 from checkov_runs import CHECKOV, CHECKS_DIR
 from oracle import FIXTURES_DIR, REPO_ROOT
 from policies import RULES, Verdict, analyze_file
+from terraform_fixtures import vendored_fixtures
 from test_cfn_lint_cli import ADAPTER_DIR, hoplint_matches, run_cfn_lint
 
 CHECK_OF_RULE = {rule.id: rule.checkov_id for rule in RULES.values()}
@@ -251,3 +253,27 @@ def test_checkov_with_the_pack_judges_5000_terraform_resources_in_bounded_time(t
     assert seconds < 240
     assert {r["status"] for r in records} == {"PASSED"}  # 555 copies of a good configuration
     assert len({r["resource"] for r in records}) == 555 * 4  # per copy: listener, target group, task, service
+
+
+def test_checkov_with_the_pack_on_hostile_terraform_proves_nothing_it_did_not_evaluate(tmp_path):
+    """Root modules hoplint evaluates itself (hostile.terraform_hostile_roots: a for_each over 100,000 keys,
+    self-referencing locals, a value nested 150 levels deep) next to a bad module fixture: bounded, no
+    crash, no PASSED for the gates the hostile parts decide, the bad fixture still FAILED."""
+    hostile.terraform_hostile_roots(tmp_path)
+    vendored = vendored_fixtures(tmp_path / "fixtures")
+    keep = vendored / "bad" / "HOP303-ecs-module-ingress-rule-wrong-port"
+    shutil.move(keep, tmp_path / "bad-module")
+    shutil.rmtree(vendored)
+    output = tmp_path / "out"
+    output.mkdir()
+    process, records, seconds = checkov(tmp_path, "terraform", output)
+    assert seconds < 240
+    judged = {(Path(r["file_abs_path"]).relative_to(tmp_path).parts[0], r["check_id"], r["resource"]): r["status"]
+              for r in records}
+    for root in ("for-each-100000", "self-referencing-locals"):
+        assert (root, "CKV_HOP_303", "aws_ecs_service.app") not in judged  # UNKNOWN: no record
+        assert judged[root, "CKV_HOP_101", "aws_lb_listener.http"] == "PASSED"  # the rest is still judged
+    assert not [key for key in judged if key[0] == "nested-150"]
+    assert f"hoplint: cannot judge {tmp_path / 'nested-150'}: " in process.stderr
+    assert "nested deeper than 100 levels" in process.stderr
+    assert judged["bad-module", "CKV_HOP_303", "module.web.aws_ecs_service.this"] == "FAILED"

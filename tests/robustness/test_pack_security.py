@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -67,6 +68,21 @@ Resources:
           EntryPoint: ['__import__("os").system("touch pwned")']
 """,
 }
+# A configuration whose functions name files outside it, and one inside it that it may read.
+EVALUATED_CONFIGURATION = """\
+locals {
+  passwd  = file("/etc/passwd")
+  escaped = file("${path.module}/../../../../etc/passwd")
+  shadow  = fileexists("/etc/shadow")
+  inside  = templatefile("${path.module}/containers.json", { port = 8080 })
+}
+resource "aws_ecs_task_definition" "app" {
+  container_definitions = local.inside
+  family                = local.passwd
+  cpu                   = local.escaped
+  memory                = local.shadow
+}
+"""
 # Modules a template directory could plant for an import that follows the working directory.
 PLANTED_MODULES = ("yaml", "json", "policies", "hoplint_checkov", "_hoplint_cfn_lint", "cfnlint")
 
@@ -96,11 +112,16 @@ def audit(tmp_path_factory) -> tuple:
                            "    parameters: /etc/shadow\n")
     containers = configuration.parent / "containers.json"
     containers.write_text('[{"name": "app", "portMappings": [{"containerPort": 8080}]}]')
+    evaluated = directory / "evaluated" / "main.tf"  # read by hoplint's own evaluation (hcl/evaluation.py)
+    evaluated.parent.mkdir()
+    evaluated.write_text(EVALUATED_CONFIGURATION)
+    shutil.copyfile(containers, evaluated.parent / "containers.json")
     spec = directory / "spec.json"
     spec.write_text(json.dumps({
         "templates": [str(path) for path in templates],
         "terraform_plan": str(plan),
         "terraform_configuration": str(configuration),
+        "terraform_evaluated": str(evaluated),
         "terraform_container_definitions": [
             'file("/etc/passwd")',  # outside the configuration: never read
             'file("${path.module}/../../../../etc/passwd")',
@@ -111,7 +132,8 @@ def audit(tmp_path_factory) -> tuple:
     probe = subprocess.run([sys.executable, str(PROBE), str(spec)], cwd=directory, env=environment,
                            capture_output=True, text=True, timeout=300, check=False)
     assert probe.returncode == 0, probe.stderr
-    given = [str(path) for path in templates] + [str(plan), str(containers), str(description)]
+    given = [str(path) for path in templates] + [str(plan), str(containers), str(description), str(evaluated),
+                                                 str(evaluated.parent / "containers.json")]
     return json.loads(probe.stdout), directory, given
 
 
@@ -137,3 +159,5 @@ def test_the_pack_opens_only_the_files_it_was_given_and_only_to_read_them(audit)
     assert opened_paths <= set(given)
     assert str(directory / ".hoplint.yaml") in opened_paths, "the deployment description was not read"
     assert all(set(mode) <= set("rbt") for _, mode in opened), opened
+    evaluated = [path for path in given if "/evaluated/" in path]  # the configuration and the file it reads
+    assert set(evaluated) <= opened_paths, "hoplint's evaluation of the configuration read nothing"

@@ -192,6 +192,7 @@ class GraphVerdicts:
         self.analyses: dict = {}  # (reader, file) -> Analysis, None when it cannot be judged
         self._templates: Any = None  # policies.analysis.ScanAnalysis of the graph's CloudFormation templates
         self.unjudgeable: set = set()  # sources already reported as such
+        self.records: dict = {}  # Terraform root module -> record address -> resources (records_of_root)
         # checkov id -> (absolute file, resource as records name it) -> Judged
         self.judged: dict = {rule.checkov_id: {} for rule in RULES.values()}
         for _, vertex in self.vertices:
@@ -206,11 +207,12 @@ class GraphVerdicts:
         entity = record_entity(vertex)
         record = (os.path.abspath(str(vertex.get("file_path_"))), vertex.get("__address__") or vertex.get("id_"))
         for rule in rules:
-            # A template deployed as several stacks: one record, the worst of their verdicts.
+            # A record may stand for several resources (a template deployed as several stacks, a module block
+            # with count or for_each): one verdict, the worst of theirs.
             findings = [finding for resource in resources for finding in analysis.for_resource(rule.id, resource)]
             verdict = worst_verdict(finding.verdict for finding in findings)
-            if verdict == Verdict.UNKNOWN:
-                warn_unreadable(analysis.source, rule, ", ".join(resources), findings)
+            if verdict == Verdict.UNKNOWN:  # named as the engine names it, or as the record when it stands for several
+                warn_unreadable(analysis.source, rule, resources[0] if len(resources) == 1 else record[1], findings)
             if verdict in (Verdict.PASSED, Verdict.FAILED):
                 judged = Judged(verdict, [finding.message for finding in findings if finding.verdict == verdict],
                                 entity)
@@ -218,7 +220,8 @@ class GraphVerdicts:
                 self.judged[rule.checkov_id][record] = earlier.worse(judged) if earlier else judged
 
     def analysis_and_resources(self, vertex: dict) -> tuple:
-        """(the Analysis holding the vertex's resource, its ids there), or (None, ()) when none can."""
+        """(the Analysis holding the vertex's resource, the names there of the resources its record stands
+        for), or (None, ()) when none can."""
         path = str(vertex.get("file_path_"))
         if vertex["resource_type"] in CLOUDFORMATION_SUBJECT_TYPES:
             analysis = self.templates().of(path)
@@ -231,8 +234,23 @@ class GraphVerdicts:
 
         if "__file__" in vertex:  # only a plan's vertices name their file so
             return self.analysis("plan", path, analyze_terraform_plan_file), (vertex.get("__address__"),)
-        analysis = self.configuration_roots().get(root_module(vertex))
-        return (analysis, (vertex.get("__address__"),)) if self.judgeable(analysis) else (None, ())
+        root = root_module(vertex)
+        analysis = self.configuration_roots().get(root)
+        if not self.judgeable(analysis):
+            return None, ()
+        return analysis, self.records_of_root(root, analysis).get(vertex.get("__address__"), ())
+
+    def records_of_root(self, root: str, analysis: Any) -> dict:
+        """Record address -> the resources of the root's analysis it reports on (resources_of_records)."""
+        from policies.terraform.graph import root_module
+        from policies.terraform.resources import resources_of_records
+
+        if root not in self.records:
+            records = [vertex.get("__address__") for _, vertex in self.vertices
+                       if vertex.get("block_type_") == "resource" and vertex.get("resource_type") in RULES_OF_TYPE
+                       and root_module(vertex) == root]
+            self.records[root] = resources_of_records(records, {finding.resource for finding in analysis.findings})
+        return self.records[root]
 
     def templates(self) -> Any:
         """The analysis of every CloudFormation template of the graph, as the applications they form."""
@@ -262,12 +280,14 @@ class GraphVerdicts:
 
     def configuration_roots(self) -> dict:
         """Root module -> Analysis of the Terraform configuration in this graph, built on first use."""
-        from policies.terraform import analyze_terraform_roots, resources_from_graph
+        from policies.terraform import analyze_terraform_roots, read_graph
+
+        def analyses() -> dict:
+            reading = read_graph(self.vertices, self.edges)
+            return analyze_terraform_roots(reading.resources, reading.problems)
 
         # The engine's cache is process-wide (the graph anchors its id there): one build per graph.
-        return cached(("checkov-terraform-graph", id(self.graph)),
-                      lambda: analyze_terraform_roots(resources_from_graph(self.vertices, self.edges)),
-                      anchor=self.graph)
+        return cached(("checkov-terraform-graph", id(self.graph)), analyses, anchor=self.graph)
 
     def judgeable(self, analysis: Any) -> bool:
         """False for no analysis, or one the engine could not judge at all: that one is said on the log, once."""
