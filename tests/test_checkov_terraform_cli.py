@@ -268,7 +268,7 @@ def test_registry_modules_downloaded_by_checkov_are_judged_like_local_ones(tmp_p
         shutil.copytree(SHARED_MODULES / module, downloads / "ecs" / "aws" / "modules" / name)
 
     result = run_checkov("-d", str(root), "--framework", "terraform", "--download-external-modules", "true",
-                         "--check", f"{CHECK_PREFIX}*", cwd=tmp_path, output_dir=tmp_path,
+                         "--check", EVERY_CHECK, cwd=tmp_path, output_dir=tmp_path,
                          launcher=(sys.executable, "-c", CHECKOV_WITH_KNOWN_REGISTRY_VERSIONS))
 
     judged = {(record["check_id"], record["resource"], record["status"],
