@@ -3,8 +3,9 @@
 The one place the engine's side reaches into an adapter: a Terraform configuration is read through checkov's
 rendered graph, which the engine never imports. For a directory holding .tf files, and only then, the
 command imports the checkov adapter's custom_checks/checkov/hoplint_terraform_directory.py (installed as
-hoplint_adapters.checkov.hoplint_terraform_directory), which imports checkov; without checkov the command
-says so and exits 2. Nothing else here imports an adapter or a tool.
+hoplint_adapters.checkov.hoplint_terraform_directory), which imports checkov. Without checkov the command
+still explains every other input, says which Terraform directories it could not read, and exits 2: a
+missing optional tool never hides the CloudFormation results. Nothing else here imports an adapter or a tool.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from policies.analysis import Analysis, analyze_file
 from policies.cloudformation.loader import load_template_text
 from policies.explain import explain
 from policies.explain_views import render_json, render_mermaid, render_text
+from policies.suppressions import Suppressions, cloudformation_suppressions
 from policies.terraform import analyze_terraform_plan_file
 
 EXIT_CLEAN, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -124,8 +126,8 @@ def _version() -> str:
 
 
 def _explain(arguments: argparse.Namespace) -> int:
-    explanations = [explain(analysis, str(path), NOUN_OF_KIND.get(kind, "file"))
-                    for path, kind, analysis in _analyses(arguments.templates)]
+    explanations = [explain(analysis, str(path), NOUN_OF_KIND.get(kind, "file"), suppressions)
+                    for path, kind, analysis, suppressions in _analyses(arguments.templates)]
     problems = [problem for explanation in explanations for problem in explanation.problems]  # each names its file
     if arguments.format == "json":
         output = render_json(explanations)
@@ -148,8 +150,8 @@ def _use_color(choice: str) -> bool:
 
 
 def _analyses(targets: list) -> Iterator[tuple]:
-    """(path, kind, analysis) of every named file, and of every template and Terraform root module under every
-    named directory."""
+    """(path, kind, analysis, suppressions) of every named file, and of every template and Terraform root module
+    under every named directory."""
     for target in map(Path, targets):
         if target.is_dir():
             yield from _analyses_in_directory(target)
@@ -157,13 +159,14 @@ def _analyses(targets: list) -> Iterator[tuple]:
             if target.name.endswith(TERRAFORM_SUFFIXES):
                 raise UsageError(f"{target}: a Terraform file: explain its directory, {target.parent}")
             kind = _kind(target)
-            yield target, kind, _analysis(target, kind)
+            yield (target, kind, *_analysis(target, kind))
         else:
             raise UsageError(f"{target}: no such file or directory")
 
 
 def _analyses_in_directory(directory: Path) -> Iterator[tuple]:
-    """In walk order: templates and plans, and each Terraform root module where its directory is."""
+    """In walk order: templates and plans, and each Terraform root module where its directory is. Terraform
+    directories that cannot be read (checkov missing, or failing on them) are one input with that problem."""
     entries = []  # (path, kind); a directory with Terraform files once, at its first one
     terraform_directories: dict = {}
     for root, subdirectories, files in os.walk(directory):
@@ -178,37 +181,42 @@ def _analyses_in_directory(directory: Path) -> Iterator[tuple]:
                 kind = _kind(path)
                 if kind is not None:
                     entries.append((path, kind))
-    roots = _terraform_analyses(directory, terraform_directories) if terraform_directories else {}
+    roots, unread = _terraform_analyses(directory, terraform_directories) if terraform_directories else ({}, None)
     found = False
     for path, kind in entries:
         if kind != TERRAFORM_CONFIGURATION:
             found = True
-            yield path, kind, _analysis(path, kind)
+            yield (path, kind, *_analysis(path, kind))
         elif path in roots:  # a local module's directory, or one without resources, is no root to explain
             found = True
-            yield path, kind, roots[path]
+            yield (path, kind, *roots[path])
+    if unread is not None:
+        found = True
+        yield directory, TERRAFORM_CONFIGURATION, unread, Suppressions()
     if not found:
         raise UsageError(f"{directory}: no CloudFormation template, Terraform plan or Terraform resource in it")
 
 
-def _terraform_analyses(directory: Path, terraform_directories: dict) -> dict:
-    """Directory of each Terraform root module under `directory` (as the walk names it) -> its Analysis."""
-    reader = terraform_directory_reader()
+def _terraform_analyses(directory: Path, terraform_directories: dict) -> tuple:
+    """({directory of each Terraform root module under `directory` (as the walk names it): (its Analysis, its
+    Suppressions)}, None), or ({}, an Analysis whose problem says why none of them could be read)."""
     try:
-        analyses = reader.analyze_terraform_directory(str(directory))
+        analyses = terraform_directory_reader().analyze_terraform_directory(str(directory))
     except ModuleNotFoundError as error:
         if (error.name or "").split(".")[0] != "checkov":
             raise
-        raise UsageError(
-            f"{directory}: reading its Terraform configurations takes checkov, which is not installed: "
-            f"pip install 'hoplint[checkov]' (or explain their plan: terraform show -json tfplan > tfplan.json)"
-        ) from None
-    except Exception as error:  # checkov failed on the configuration: an input that cannot be analysed
-        raise UsageError(f"{directory}: checkov could not read its Terraform configurations: {error}") from error
-    base = os.path.abspath(directory)
-    # checkov names each root by its absolute directory, and walks hidden directories the walk here skips.
-    named = {Path(directory) / os.path.relpath(root, base): analysis for root, analysis in analyses.items()}
-    return {path: analysis for path, analysis in named.items() if path in terraform_directories}
+        why = ("reading them takes checkov, which is not installed: pip install 'hoplint[checkov]' "
+               "(or explain their plan: terraform show -json tfplan > tfplan.json)")
+    except Exception as error:  # noqa: BLE001 - checkov failed on the configuration: inputs that cannot be analysed
+        why = f"checkov could not read them: {error}"
+    else:
+        base = os.path.abspath(directory)
+        # checkov names each root by its absolute directory, and walks hidden directories the walk here skips.
+        named = {Path(directory) / os.path.relpath(root, base): read for root, read in analyses.items()}
+        return {path: read for path, read in named.items() if path in terraform_directories}, None
+    listed = ", ".join(str(path) for path in terraform_directories)
+    return {}, Analysis(source=str(directory), problems=[f"{directory}: Terraform configurations not read ({listed}): "
+                                                         f"{why}"])
 
 
 @functools.lru_cache(maxsize=None)
@@ -230,10 +238,12 @@ def terraform_directory_reader():
     return module
 
 
-def _analysis(path: Path, kind: str | None) -> Analysis:
+def _analysis(path: Path, kind: str | None) -> tuple:
+    """(Analysis, Suppressions) of a template or plan; a plan has no place for a suppression."""
     if kind == TERRAFORM_PLAN:
-        return analyze_terraform_plan_file(str(path))
-    return analyze_file(str(path))  # for a file that is no template, its problems say why
+        return analyze_terraform_plan_file(str(path)), Suppressions()
+    # For a file that is no template, the analysis's problems say why.
+    return analyze_file(str(path)), cloudformation_suppressions(str(path))
 
 
 def _kind(path: Path) -> str | None:
