@@ -52,6 +52,7 @@ import logging
 import os
 import sys
 import threading
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -341,24 +342,29 @@ def warn_unreadable(source: str, rule: Rule, resource: str, findings: list) -> N
 
 # The solvers of one graph run in threads, one per check: the first judges the graph, the others wait.
 _judging = threading.Lock()
-_latest: GraphVerdicts | None = None  # runners judge a graph, then record its results, then the next graph
+# The verdicts of the graphs judged last. A runner judges its graph, then records its results; the runners of
+# several frameworks may do so at once (checkov runs them in threads on macOS and Windows), so the records
+# of one graph may come after another graph was judged. A few graphs are all one run has.
+_recent: deque = deque(maxlen=8)
 
 
 def verdicts_of_graph(graph: Any) -> GraphVerdicts:
-    global _latest
     with _judging:
-        if _latest is None or _latest.graph is not graph:
+        judged = next((verdicts for verdicts in _recent if verdicts.graph is graph), None)
+        if judged is None:
             with collector_paused():  # see policies.analysis: checkov's heap is large
-                _latest = GraphVerdicts(graph)
-        return _latest
+                judged = GraphVerdicts(graph)
+            _recent.append(judged)
+        return judged
 
 
 def fill_details(record: Any) -> None:
     """Give a hoplint record the engine's messages about its resource, which checkov leaves out, and mark it
     SKIPPED where the user accepted each of its findings on a resource checkov does not read skips from."""
-    if record.details or record.check_id not in RULE_OF_CHECKOV_ID or _latest is None:
+    if record.details or record.check_id not in RULE_OF_CHECKOV_ID:
         return
-    judged = _latest.of_record(record.check_id, record.file_abs_path, record.resource)
+    judged = next((found for verdicts in reversed(_recent)
+                   if (found := verdicts.of_record(record.check_id, record.file_abs_path, record.resource))), None)
     if judged is None:
         return
     record.details = list(judged.messages)
