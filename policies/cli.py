@@ -66,7 +66,8 @@ For each ALB -> ECS path of each template, draw
 
 with the gates traffic passes (ALB SG in, ALB SG out, task or instance SG in, health check, and the
 network ACLs where the template has its own) and the checks of each node, marked pass, FAIL, unknown,
-or n/a (no rule applies), with the reason hoplint found.
+n/a (no rule applies), or skipped (a checkov skip or cfn-lint ignore_checks accepts it), with the reason
+hoplint found.
 
 A TEMPLATE is a CloudFormation template (YAML or JSON), a Terraform JSON plan (terraform show -json),
 or a directory: every template and plan under it is explained, and every Terraform root module (read
