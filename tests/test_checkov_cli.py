@@ -206,7 +206,8 @@ def test_a_failed_alert_opens_at_the_resource_to_fix_and_names_the_service(bulk:
     [oracle_line] = [entry["line"] for entry in load_expected()[fixture] if entry["rule"] == "HOP303"]
     assert region["startLine"] == template_resources(fixture)[fixed_in][1]
     assert region["startLine"] <= oracle_line <= region["endLine"]
-    assert result["message"]["text"].startswith("service AppService (LoadBalancers[0] -> AppTargetGroup): task SG AppSg")
+    assert result["message"]["text"].startswith(
+        "service AppService (LoadBalancers[0] -> AppTargetGroup): task SG AppSg")
 
 
 def test_records_carry_the_rules_severity_title_and_guideline(bulk: Checkov) -> None:
@@ -228,7 +229,8 @@ def test_records_carry_the_rules_severity_title_and_guideline(bulk: Checkov) -> 
 
 # AppService's HOP303 fails; the property to fix is the FromPort of the AWS::EC2::SecurityGroupIngress
 # AppIngressFromAlb, where its FAILED record lies.
-SKIP_FIXTURE, SKIPPED_SERVICE, SKIPPED_FIX = "bad/HOP303-standalone-ingress-wrong-port.yaml", "AppService", "AppIngressFromAlb"
+SKIP_FIXTURE = "bad/HOP303-standalone-ingress-wrong-port.yaml"
+SKIPPED_SERVICE, SKIPPED_FIX = "AppService", "AppIngressFromAlb"
 
 
 def with_skip(fixture: str, resource: str, check_id: str, form: str) -> str:

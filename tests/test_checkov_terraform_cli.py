@@ -53,7 +53,8 @@ def oracle_keys(verdict: str, fixtures: list) -> set:
 
 def failed_findings(fixture: str) -> list:
     """The engine's FAILED findings of a fixture, each on a resource the oracle says FAILED."""
-    expected = {(entry["rule"], entry["resource"]) for entry in load_expected()[fixture] if entry["verdict"] == "FAILED"}
+    expected = {(entry["rule"], entry["resource"])
+                for entry in load_expected()[fixture] if entry["verdict"] == "FAILED"}
     failed = [f for f in engine_analysis(fixture).findings if f.verdict is Verdict.FAILED]
     assert {(f.rule_id, f.resource) for f in failed} == expected, fixture
     return failed

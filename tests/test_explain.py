@@ -545,8 +545,10 @@ REASON = "a rule outside this stack admits the ALB"
 SKIPS = {
     "checkov Metadata": ("    Metadata:\n      checkov:\n        skip:\n          - id: {checkov}\n"
                          f"            comment: {REASON}\n", "checkov skip {checkov} on {resource}: " + REASON),
-    "checkov comment": (f"    # checkov:skip={{checkov}}:{REASON}\n", "checkov skip {checkov} on {resource}: " + REASON),
-    "cfn-lint ignore_checks": ("    Metadata:\n      cfn-lint:\n        config:\n          ignore_checks: [{cfn_lint}]\n",
+    "checkov comment": (f"    # checkov:skip={{checkov}}:{REASON}\n",
+                        "checkov skip {checkov} on {resource}: " + REASON),
+    "cfn-lint ignore_checks": ("    Metadata:\n      cfn-lint:\n        config:\n"
+                               "          ignore_checks: [{cfn_lint}]\n",
                                "cfn-lint ignore_checks {cfn_lint} on {resource}"),
 }
 
@@ -614,7 +616,8 @@ def test_a_template_wide_ignore_checks_accepts_by_prefix_as_cfn_lint_does(tmp_pa
     (tmp_path / "app.yaml").write_text(text)
     shown = explain_as_a_user(tmp_path, "app.yaml")
     assert shown.returncode == EXIT_CLEAN
-    assert "    skipped  task SG in     HOP303  (cfn-lint ignore_checks E93 on the template) task SG AppSg" in shown.stdout
+    assert ("    skipped  task SG in     HOP303  (cfn-lint ignore_checks E93 on the template) task SG AppSg"
+            in shown.stdout)
 
 
 def test_a_terraform_skip_comment_on_the_service_shows_as_skipped(tmp_path):

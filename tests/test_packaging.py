@@ -179,7 +179,8 @@ def hook(hook_id: str) -> dict:
 
 
 def pre_commit_env(home: Path) -> dict:
-    environment = dict(os.environ, PRE_COMMIT_HOME=str(home))
+    """The shell of a user with pre-commit installed (this environment's), and a PRE_COMMIT_HOME of the test's."""
+    environment = dict(os.environ, PRE_COMMIT_HOME=str(home), PATH=os.pathsep.join((BIN_DIR, os.environ["PATH"])))
     environment.pop("PYTHONPATH", None)  # the hook runs the pack pre-commit installed
     return environment
 
@@ -194,8 +195,9 @@ def test_pre_commit_hook_without_checkov_still_shows_the_cloudformation_results(
     rev = snapshot(REPO_ROOT, pack)
     repository = project(tmp_path / "repository")
     shutil.copytree(BAD_CONFIGURATION, repository / "infra" / "network")
-    (repository / ".pre-commit-config.yaml").write_text(yaml.safe_dump({"repos": [{"repo": str(pack), "rev": rev, "hooks": [
-        {"id": "hoplint", "args": ["infra"], "additional_dependencies": []}]}]}))
+    hooks = [{"id": "hoplint", "args": ["infra"], "additional_dependencies": []}]
+    (repository / ".pre-commit-config.yaml").write_text(yaml.safe_dump(
+        {"repos": [{"repo": str(pack), "rev": rev, "hooks": hooks}]}))
     commit_all(repository)
     env = pre_commit_env(tmp_path / "pre-commit-home")
 
