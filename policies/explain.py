@@ -60,9 +60,7 @@ class Check:
     def status(self) -> Verdict | str | None:
         """The verdict, or SKIPPED where accepted findings are all that keeps it from passing."""
         verdict = self.verdict
-        if verdict in (Verdict.PASSED, None) and any(id(f) in self.suppressed for f in self.findings):
-            return SKIPPED
-        return verdict
+        return SKIPPED if verdict in (Verdict.PASSED, None) and self.suppressed else verdict
 
     def suppression(self, finding: Finding) -> Suppression | None:
         return self.suppressed.get(id(finding))
@@ -130,10 +128,14 @@ class Explanation:
     def failed(self) -> bool:
         return any(f.verdict is Verdict.FAILED and id(f) not in self.suppressed for f in self.findings)
 
+    def check(self, name: str, findings: tuple) -> Check:
+        """A check of some of the explanation's findings, knowing which of them are accepted."""
+        return _check(name, findings, self.suppressed)
+
     @property
     def unplaced_check(self) -> Check:
         """The findings on no path, as one check."""
-        return Check("", tuple(self.unplaced), self.suppressed)
+        return self.check("", tuple(self.unplaced))
 
 
 def explain(analysis: Analysis, source: str | None = None, noun: str = "template",
@@ -175,8 +177,7 @@ class _FindingIndex:
             self._by_subject.setdefault((finding.rule_id, finding.resource), []).append(finding)
 
     def check(self, name: str, findings: tuple) -> Check:
-        """A check of `findings`, knowing which of them are accepted."""
-        return Check(name, findings, {id(f): self.suppressed[id(f)] for f in findings if id(f) in self.suppressed})
+        return _check(name, findings, self.suppressed)
 
     def pick(self, rule_ids: tuple, resource: Any, hop: str | None = None, hop_prefix: str | None = None) -> tuple:
         """Findings of the rules on `resource`, with exactly `hop`, or a hop starting with `hop_prefix`."""
@@ -186,6 +187,11 @@ class _FindingIndex:
             for finding in self._by_subject.get((rule_id, resource), [])
             if (hop is None or finding.hop == hop) and (hop_prefix is None or finding.hop.startswith(hop_prefix))
         )
+
+
+def _check(name: str, findings: tuple, suppressed: dict) -> Check:
+    """A check of `findings`, with the suppressions (of `suppressed`, by id of finding) accepting some of them."""
+    return Check(name, findings, {id(f): suppressed[id(f)] for f in findings if id(f) in suppressed})
 
 
 def _path_ends(topology: Topology) -> Iterator[tuple]:

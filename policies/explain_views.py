@@ -70,8 +70,7 @@ def render_text(explanations: list, color: bool) -> str:
             for finding in explanation.unplaced:
                 by_resource.setdefault(finding.resource, []).append(finding)
             for resource, findings in by_resource.items():
-                lines.extend(rows(resource, Check(resource, tuple(findings), explanation.suppressed),
-                                  lambda f: f.message))
+                lines.extend(rows(resource, explanation.check(resource, tuple(findings)), lambda f: f.message))
         lines.append("")
     lines.append(_summary(explanations))
     return "\n".join(lines) + "\n"
