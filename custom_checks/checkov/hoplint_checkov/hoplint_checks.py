@@ -78,7 +78,7 @@ _make_engine_importable()
 from policies import RULES, Rule, Verdict, analyze_file  # noqa: E402  (needs the path set above)
 from policies.analysis import cached, collector_paused  # noqa: E402
 from policies.catalog import CLOUDFORMATION_TYPES, RULE_OF_CHECKOV_ID  # noqa: E402
-from policies.findings import Finding, fix_resource, worst_verdict  # noqa: E402
+from policies.findings import fix_resource, worst_verdict  # noqa: E402
 from policies.suppressions import CHECKOV, Suppression, Suppressions, cloudformation_suppressions  # noqa: E402
 from policies.suppressions import terraform_suppressions  # noqa: E402
 from policies.wrapping import wrap_once  # noqa: E402
