@@ -3,8 +3,9 @@
 The one place the engine's side reaches into an adapter: a Terraform configuration is read through checkov's
 rendered graph, which the engine never imports. For a directory holding .tf files, and only then, the
 command imports the checkov adapter's custom_checks/checkov/hoplint_terraform_directory.py (installed as
-hoplint_adapters.checkov.hoplint_terraform_directory), which imports checkov; without checkov the command
-says so and exits 2. Nothing else here imports an adapter or a tool.
+hoplint_adapters.checkov.hoplint_terraform_directory), which imports checkov. Without checkov the command
+still explains every other input, says which Terraform directories it could not read, and exits 2: a
+missing optional tool never hides the CloudFormation results. Nothing else here imports an adapter or a tool.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from policies.analysis import analyze_paths
 from policies.cloudformation.loader import load_template_text
 from policies.explain import explain
 from policies.explain_views import render_json, render_mermaid, render_text
+from policies.findings import Analysis
+from policies.suppressions import Suppressions, application_suppressions
 from policies.terraform import analyze_terraform_plan_file
 
 EXIT_CLEAN, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -64,7 +67,8 @@ For each ALB -> ECS path of each template, draw
 
 with the gates traffic passes (ALB SG in, ALB SG out, task or instance SG in, health check, and the
 network ACLs where the template has its own) and the checks of each node, marked pass, FAIL, unknown,
-or n/a (no rule applies), with the reason hoplint found.
+n/a (no rule applies), or skipped (a checkov skip or cfn-lint ignore_checks accepts it), with the reason
+hoplint found.
 
 A TEMPLATE is a CloudFormation template (YAML or JSON), a Terraform JSON plan (terraform show -json),
 or a directory: every template and plan under it is explained, and every Terraform root module (read
@@ -124,7 +128,8 @@ def _version() -> str:
 
 
 def _explain(arguments: argparse.Namespace) -> int:
-    explanations = [explain(analysis, str(path), noun) for path, noun, analysis in _analyses(arguments.templates)]
+    explanations = [explain(analysis, str(path), noun, suppressions)
+                    for path, noun, analysis, suppressions in _analyses(arguments.templates)]
     problems = [problem for explanation in explanations for problem in explanation.problems]  # each names its file
     if arguments.format == "json":
         output = render_json(explanations)
@@ -147,15 +152,20 @@ def _use_color(choice: str) -> bool:
 
 
 def _analyses(targets: list) -> Iterator[tuple]:
-    """(name, noun, analysis) of every input named: the CloudFormation templates of every named file and
-    directory as the applications they form (one scan), each Terraform plan, each Terraform root module."""
+    """(name, noun, analysis, suppressions) of every input named: the CloudFormation templates of every named
+    file and directory as the applications they form (one scan), each Terraform plan, each Terraform root module.
+    Terraform directories that cannot be read (checkov missing, or failing on them) are one input with that
+    problem."""
     entries = []  # (path, kind), in walk order
     terraform_roots: dict = {}
+    unread = []
     for target in map(Path, targets):
         if target.is_dir():
-            found, roots = _entries_in_directory(target)
+            found, roots, unreadable = _entries_in_directory(target)
             entries += found
             terraform_roots.update(roots)
+            if unreadable is not None:
+                unread.append((target, unreadable))
         elif target.is_file():
             if target.name.endswith(TERRAFORM_SUFFIXES):
                 raise UsageError(f"{target}: a Terraform file: explain its directory, {target.parent}")
@@ -166,24 +176,28 @@ def _analyses(targets: list) -> Iterator[tuple]:
     scan = analyze_paths(templates) if templates else None
     explained: set = set()
     for path, kind in entries:
-        if kind == TERRAFORM_PLAN:
-            yield path, NOUN_OF_KIND[kind], analyze_terraform_plan_file(str(path))
+        if kind == TERRAFORM_PLAN:  # a plan has no place for a suppression
+            yield path, NOUN_OF_KIND[kind], analyze_terraform_plan_file(str(path)), Suppressions()
         elif kind == TERRAFORM_CONFIGURATION:
-            yield path, NOUN_OF_KIND[kind], terraform_roots[path]
+            yield (path, NOUN_OF_KIND[kind], *terraform_roots[path])
         else:
             analysis = scan.of(str(path))
             if id(analysis) in explained:
                 continue  # an application already explained at its first template
             explained.add(id(analysis))
             application = analysis.application
+            suppressions = application_suppressions(application) if application is not None else Suppressions()
             several = application is not None and len(application.sources) > 1
-            yield ((application.label, "application", analysis) if several
-                   else (path, NOUN_OF_KIND[CLOUDFORMATION] if kind else "file", analysis))
+            yield ((application.label, "application", analysis, suppressions) if several
+                   else (path, NOUN_OF_KIND[CLOUDFORMATION] if kind else "file", analysis, suppressions))
+    for directory, unreadable in unread:
+        yield directory, NOUN_OF_KIND[TERRAFORM_CONFIGURATION], unreadable, Suppressions()
 
 
 def _entries_in_directory(directory: Path) -> tuple:
     """([(path, kind)] in walk order: templates and plans, and each Terraform root module where its directory
-    is; {root module directory: Analysis})."""
+    is; {root module directory: (Analysis, Suppressions)}; an Analysis whose problem says why the directory's
+    Terraform configurations could not be read, or None)."""
     entries = []  # (path, kind); a directory with Terraform files once, at its first one
     terraform_directories: dict = {}
     for root, subdirectories, files in os.walk(directory):
@@ -198,32 +212,34 @@ def _entries_in_directory(directory: Path) -> tuple:
                 kind = _kind(path)
                 if kind is not None:
                     entries.append((path, kind))
-    roots = _terraform_analyses(directory, terraform_directories) if terraform_directories else {}
+    roots, unread = _terraform_analyses(directory, terraform_directories) if terraform_directories else ({}, None)
     # A local module's directory, or one without resources, is no root to explain.
     entries = [(path, kind) for path, kind in entries if kind != TERRAFORM_CONFIGURATION or path in roots]
-    if not entries:
+    if not entries and unread is None:
         raise UsageError(f"{directory}: no CloudFormation template, Terraform plan or Terraform resource in it")
-    return entries, roots
+    return entries, roots, unread
 
 
-def _terraform_analyses(directory: Path, terraform_directories: dict) -> dict:
-    """Directory of each Terraform root module under `directory` (as the walk names it) -> its Analysis."""
-    reader = terraform_directory_reader()
+def _terraform_analyses(directory: Path, terraform_directories: dict) -> tuple:
+    """({directory of each Terraform root module under `directory` (as the walk names it): (its Analysis, its
+    Suppressions)}, None), or ({}, an Analysis whose problem says why none of them could be read)."""
     try:
-        analyses = reader.analyze_terraform_directory(str(directory))
+        analyses = terraform_directory_reader().analyze_terraform_directory(str(directory))
     except ModuleNotFoundError as error:
         if (error.name or "").split(".")[0] != "checkov":
             raise
-        raise UsageError(
-            f"{directory}: reading its Terraform configurations takes checkov, which is not installed: "
-            f"pip install 'hoplint[checkov]' (or explain their plan: terraform show -json tfplan > tfplan.json)"
-        ) from None
-    except Exception as error:  # checkov failed on the configuration: an input that cannot be analysed
-        raise UsageError(f"{directory}: checkov could not read its Terraform configurations: {error}") from error
-    base = os.path.abspath(directory)
-    # checkov names each root by its absolute directory, and walks hidden directories the walk here skips.
-    named = {Path(directory) / os.path.relpath(root, base): analysis for root, analysis in analyses.items()}
-    return {path: analysis for path, analysis in named.items() if path in terraform_directories}
+        why = ("reading them takes checkov, which is not installed: pip install 'hoplint[checkov]' "
+               "(or explain their plan: terraform show -json tfplan > tfplan.json)")
+    except Exception as error:  # noqa: BLE001 - checkov failed on the configuration: inputs that cannot be analysed
+        why = f"checkov could not read them: {error}"
+    else:
+        base = os.path.abspath(directory)
+        # checkov names each root by its absolute directory, and walks hidden directories the walk here skips.
+        named = {Path(directory) / os.path.relpath(root, base): read for root, read in analyses.items()}
+        return {path: read for path, read in named.items() if path in terraform_directories}, None
+    listed = ", ".join(str(path) for path in terraform_directories)
+    return {}, Analysis(source=str(directory), problems=[f"{directory}: Terraform configurations not read ({listed}): "
+                                                         f"{why}"])
 
 
 @functools.lru_cache(maxsize=None)

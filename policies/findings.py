@@ -37,7 +37,7 @@ class Finding:
     unreadable: tuple = field(default=(), compare=False)
     # The scanned file `path` and `line` are in: where the fix goes, which in an application of several stacks
     # may be another template than the resource's. None where the analysis has a single source (Terraform).
-    file: str | None = None
+    file: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,23 @@ def same_file(left: str | None, right: str | None) -> bool:
     if left is None or right is None:
         return False
     return left == right or os.path.abspath(left) == os.path.abspath(right)
+
+
+def fix_resource(finding: Finding) -> tuple:
+    """(file, resource) of the resource a fix of `finding` edits: the one its path points into, which cfn-lint
+    underlines. That is often not the resource the verdict is reported on: a service's HOP303 is fixed in a
+    security group or in an AWS::EC2::SecurityGroupIngress resource.
+
+    `file` is the template the path lies in (Finding.file; None for a Terraform configuration); the resource is a
+    CloudFormation logical id in that template (the path is Resources/<id>/...) or a Terraform address (the path
+    starts with it). A finding whose path leads into no resource is fixed on the resource it is reported on.
+    """
+    path = finding.path
+    if len(path) >= 2 and path[0] == "Resources" and isinstance(path[1], str):
+        return finding.file, path[1]
+    if path and isinstance(path[0], str) and "::" not in finding.resource_type and path[0] != "Resources":
+        return finding.file, path[0]
+    return finding.file, finding.resource
 
 
 def worst_verdict(verdicts: Iterable[Verdict]) -> Verdict | None:

@@ -267,6 +267,25 @@ def test_metadata_ignore_checks_on_the_resource_to_fix_or_reported_on(tmp_path):
     assert {tuple(m["Location"]["Path"][:2]) for m in matches["plain.json"]} == {("Resources", "ServiceSg")}
 
 
+def test_a_checkov_skip_on_the_resource_to_fix_or_reported_on_silences_cfn_lint_too(tmp_path):
+    """One skip, in checkov's syntax, quiets every tool that reports hoplint's rules (policies.suppressions): in
+    the Metadata or as a comment, on the rule resource cfn-lint underlines or on the service judged."""
+    fixture = FIXTURES_DIR / "bad" / "HOP303-standalone-ingress-wrong-port.yaml"
+    skips = {"metadata": "    Metadata:\n      checkov:\n        skip:\n          - id: CKV_HOP_303\n",
+             "comment": "    # checkov:skip=CKV_HOP_303:accepted\n"}
+    templates = {"plain.yaml": fixture.read_text(), "other-check.yaml": fixture.read_text().replace(
+        "  AppService:\n", "  AppService:\n" + skips["metadata"].replace("303", "304"))}
+    for resource in ("AppIngressFromAlb", "AppService"):
+        for form, skip in skips.items():
+            templates[f"{resource}-{form}.yaml"] = fixture.read_text().replace(f"  {resource}:\n",
+                                                                               f"  {resource}:\n{skip}")
+    for name, text in templates.items():
+        (tmp_path / name).write_text(text)
+    matches = lint(list(templates), cwd=tmp_path, home=tmp_path)
+    assert {name: rule_ids(found) for name, found in matches.items()} == {
+        name: [E9303] if name in ("plain.yaml", "other-check.yaml") else [] for name in templates}
+
+
 @pytest.mark.parametrize(
     "options, expected",
     [

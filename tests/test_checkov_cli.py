@@ -1,8 +1,10 @@
 """hoplint's checkov checks (custom_checks/checkov/) through the real checkov CLI.
 
-expected.json is the oracle for FAILED and UNKNOWN verdicts. PASSED records and details are compared with
-the engine's own findings: the adapter must report exactly what the engine concluded, on the right resource.
-Checkov takes ~4 s to start, so one run covers every fixture and a few small runs cover the flags.
+expected.json is the oracle for FAILED and UNKNOWN verdicts: a FAILED record lies on the resource holding the
+line the oracle says to fix (where cfn-lint underlines), a PASSED one on the resource the verdict is about.
+PASSED records and details are compared with the engine's own findings: the adapter must report exactly
+what the engine concluded, on the right resource. Checkov takes ~4 s to start, so one run covers every
+fixture and a few small runs cover the flags.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from checkov_runs import (
 )
 from oracle import FIXTURES_DIR, REPO_ROOT, fixture_templates, load_expected
 from policies import RULES, Verdict, analyze_file
+from policies.suppressions import CHECKOV, Suppression
 from policies.wrapping import WRAPPED_MARK
 
 RULE_OF_CHECK_ID = {rule.checkov_id: rule for rule in RULES.values()}
@@ -63,6 +66,12 @@ def template_resources(fixture: str) -> dict:
     }
 
 
+def resource_holding(fixture: str, line: int) -> str:
+    """The logical id of the resource whose text holds `line` (the last one starting at or before it)."""
+    starts = {logical_id: start for logical_id, (_, start) in template_resources(fixture).items() if start <= line}
+    return max(starts, key=starts.get)
+
+
 def checkov_key(rule_id: str, fixture: str, logical_id: str) -> tuple:
     """What checkov reports for a verdict: (check id, fixture, "<type>.<logical id>", first line)."""
     resource_type, line = template_resources(fixture)[logical_id]
@@ -84,8 +93,10 @@ def keys_with(records: list, status: str, root: str = "") -> set:
 
 
 def oracle_keys(verdict: str, fixtures: list | None = None, rule_ids: set | None = None) -> set:
+    """checkov_key of each oracle entry: on the resource to fix for FAILED, the resource judged otherwise."""
     return {
-        checkov_key(entry["rule"], fixture, entry["resource"])
+        checkov_key(entry["rule"], fixture, resource_holding(fixture, entry["line"]) if verdict == "FAILED"
+                    else entry["resource"])
         for fixture, entries in load_expected().items()
         if fixtures is None or fixture in fixtures
         for entry in entries
@@ -146,12 +157,21 @@ def test_unknown_findings_are_never_reported_as_a_verdict(bulk: Checkov) -> None
 
 
 def test_records_carry_the_engines_messages_as_details(bulk: Checkov) -> None:
+    """A PASSED record: the messages of the verdict on its resource. A FAILED one: the messages of the failed
+    findings whose property to fix lies in its resource, each naming the resource judged (the service)."""
     verdicts = {fixture: engine_verdicts(fixture) for fixture in fixture_templates()}
     for record in bulk.records:
         check_id, fixture, _, _ = record_key(record)
-        verdict, findings = verdicts[fixture][RULE_OF_CHECK_ID[check_id].id, logical_id(record)]
-        messages = [finding.message for finding in findings if finding.verdict == verdict]
-        assert messages and record["details"] == messages, record_key(record)
+        rule_id = RULE_OF_CHECK_ID[check_id].id
+        if record["status"] == "PASSED":
+            _, findings = verdicts[fixture][rule_id, logical_id(record)]
+            messages = [finding.message for finding in findings]
+        else:
+            messages = [finding.message for (judged_rule, _), (verdict, findings) in verdicts[fixture].items()
+                        if judged_rule == rule_id and verdict == Verdict.FAILED for finding in findings
+                        if finding.verdict == Verdict.FAILED
+                        and resource_holding(fixture, finding.line) == logical_id(record)]
+        assert messages and sorted(record["details"]) == sorted(messages), record_key(record)
 
 
 def test_cli_output_shows_the_details(bulk: Checkov) -> None:
@@ -184,6 +204,25 @@ def test_sarif_results_carry_the_details_as_their_message(bulk: Checkov) -> None
     assert reported == failed
 
 
+@pytest.mark.parametrize("fixture, fixed_in", [
+    ("bad/HOP303-standalone-ingress-wrong-port.yaml", "AppIngressFromAlb"),  # an AWS::EC2::SecurityGroupIngress
+    ("bad/HOP303-task-sg-allows-wrong-port.yaml", "AppSg"),  # the group's inline SecurityGroupIngress
+])
+def test_a_failed_alert_opens_at_the_resource_to_fix_and_names_the_service(bulk: Checkov, fixture, fixed_in) -> None:
+    """What code scanning shows: the SARIF result's location is the resource whose FromPort is wrong (line 58
+    and 46, as the oracle says), not the ECS service, and its message names the service."""
+    sarif = json.loads((bulk.output_dir / "results_sarif.sarif").read_text())
+    [result] = [result for run in sarif["runs"] for result in run["results"]
+                if result["ruleId"] == "CKV_HOP_303"
+                and result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith(fixture)]
+    region = result["locations"][0]["physicalLocation"]["region"]
+    [oracle_line] = [entry["line"] for entry in load_expected()[fixture] if entry["rule"] == "HOP303"]
+    assert region["startLine"] == template_resources(fixture)[fixed_in][1]
+    assert region["startLine"] <= oracle_line <= region["endLine"]
+    assert result["message"]["text"].startswith(
+        "service AppService (LoadBalancers[0] -> AppTargetGroup): task SG AppSg")
+
+
 def test_records_carry_the_rules_severity_title_and_guideline(bulk: Checkov) -> None:
     severities = set()
     for record in bulk.records:
@@ -201,25 +240,18 @@ def test_records_carry_the_rules_severity_title_and_guideline(bulk: Checkov) -> 
             assert sarif_rule["properties"]["security-severity"] == SARIF_SCORE_OF_SEVERITY[severity]
 
 
-def pick_failed_yaml_resource() -> tuple:
-    """(fixture, rule id, logical id) of an oracle FAILED verdict on a block-style YAML resource without Metadata."""
-    for fixture, entries in sorted(load_expected().items()):
-        if not fixture.endswith((".yaml", ".yml")):
-            continue
-        for entry in entries:
-            _, body = resource_nodes(fixture)[entry["resource"]]
-            attributes = {key.value for key, _ in body.value}
-            if entry["verdict"] == "FAILED" and not body.flow_style and "Metadata" not in attributes:
-                return fixture, entry["rule"], entry["resource"]
-    pytest.fail("no FAILED verdict on a block-style YAML resource without Metadata in the oracle")
+# AppService's HOP303 fails; the property to fix is the FromPort of the AWS::EC2::SecurityGroupIngress
+# AppIngressFromAlb, where its FAILED record lies.
+SKIP_FIXTURE = "bad/HOP303-standalone-ingress-wrong-port.yaml"
+SKIPPED_SERVICE, SKIPPED_FIX = "AppService", "AppIngressFromAlb"
 
 
-def with_inline_skip(fixture: str, resource: str, check_id: str) -> str:
-    """The fixture's text with a checkov skip of `check_id` in the Metadata of `resource`."""
+def with_skip(fixture: str, resource: str, check_id: str, form: str) -> str:
+    """The fixture's text with a checkov skip of `check_id` on `resource`: in its Metadata, or as a comment."""
     lines = (FIXTURES_DIR / fixture).read_text().splitlines(keepends=True)
     key, body = resource_nodes(fixture)[resource]
     indent = " " * body.start_mark.column
-    skip = [
+    skip = [f"# checkov:skip={check_id}:{SKIP_COMMENT}"] if form == "comment" else [
         "Metadata:",
         "  checkov:",
         "    skip:",
@@ -231,32 +263,29 @@ def with_inline_skip(fixture: str, resource: str, check_id: str) -> str:
     return "".join(lines)
 
 
-def test_check_flag_and_inline_skip(tmp_path: Path) -> None:
-    """-f on a file outside the working directory, all frameworks, --check of one rule, a Metadata skip."""
-    fixture, rule_id, skipped_resource = pick_failed_yaml_resource()
-    check_id = RULES[rule_id].checkov_id
-    template = tmp_path / "templates" / fixture
-    template.parent.mkdir(parents=True)
-    template.write_text(with_inline_skip(fixture, skipped_resource, check_id))
+def test_check_flag_and_a_skip_on_the_service_or_on_the_resource_to_fix(tmp_path: Path) -> None:
+    """-f on files outside the working directory, --check of one rule, a checkov skip (Metadata or comment) on
+    the service the verdict is about or on the resource its FAILED record lies on: each skips that record."""
+    check_id = RULES["HOP303"].checkov_id
+    variants = {f"{resource}-{form}.yaml": with_skip(SKIP_FIXTURE, resource, check_id, form)
+                for resource in (SKIPPED_SERVICE, SKIPPED_FIX) for form in ("metadata", "comment")}
+    (tmp_path / "templates").mkdir()
+    for name, text in variants.items():
+        (tmp_path / "templates" / name).write_text(text)
     (tmp_path / "cwd").mkdir()
+    files = [arg for name in variants for arg in ("-f", str(tmp_path / "templates" / name))]
 
-    result = run_checkov("-f", str(template), "--check", check_id, cwd=tmp_path / "cwd", output_dir=tmp_path / "out")
+    result = run_checkov(*files, "--check", check_id, cwd=tmp_path / "cwd", output_dir=tmp_path / "out")
 
-    assert {record["check_id"] for record in result.records} == {check_id}
-    assert {record["file_abs_path"] for record in result.records} == {str(template)}
-    skipped = [record for record in result.records if record["status"] == "SKIPPED"]
-    assert [(logical_id(record), record["check_result"]["suppress_comment"]) for record in skipped] == [
-        (skipped_resource, SKIP_COMMENT)
-    ]
-    entries = load_expected()[fixture]
-    failing = {entry["resource"] for entry in entries if entry["verdict"] == "FAILED" and entry["rule"] == rule_id}
-    failed = {logical_id(record) for record in result.records if record["status"] == "FAILED"}
-    assert failed == failing - {skipped_resource}
+    records = {(Path(record["file_abs_path"]).name, record["resource"], record["status"],
+                record["check_result"].get("suppress_comment")) for record in result.records}
+    assert records == {(name, f"AWS::EC2::SecurityGroupIngress.{SKIPPED_FIX}", "SKIPPED", SKIP_COMMENT)
+                       for name in variants}
 
 
 def test_skip_check_flag(tmp_path: Path) -> None:
     """-d on an absolute directory, every framework with checkov's own checks too, --skip-check of one rule."""
-    _, skipped_rule_id, _ = pick_failed_yaml_resource()
+    skipped_rule_id = "HOP303"
     bad = [fixture for fixture in fixture_templates() if fixture.startswith("bad/")]
     skipped_check_id = RULES[skipped_rule_id].checkov_id
 
@@ -430,3 +459,18 @@ def test_a_resource_judged_for_two_root_modules_gets_the_worse_verdict(adapter) 
     both = module.Judged(Verdict.PASSED, ["fine in envs/staging", "fine in envs/prod"], entity)
     assert passed.worse(module.Judged(Verdict.PASSED, ["fine in envs/prod"], entity)) == both
     assert passed.worse(passed) == passed  # no message twice
+
+
+def test_a_failure_not_accepted_outweighs_an_accepted_one_on_one_record(adapter) -> None:
+    """A security group shared by two services: a skip on one service leaves the record FAILED for the other."""
+    module, _ = adapter
+    entity = {"id_": "AWS::EC2::SecurityGroup.ServiceSg"}
+    accepted = module.Judged(Verdict.FAILED, ["service ApiService ..."], entity,
+                             Suppression(CHECKOV, "CKV_HOP_303", "ApiService", SKIP_COMMENT))
+    not_accepted = module.Judged(Verdict.FAILED, ["service WebService ..."], entity)
+    assert accepted.worse(not_accepted) == not_accepted and not_accepted.worse(accepted) == not_accepted
+    both = module.Judged(Verdict.FAILED, ["service ApiService ...", "service ApiService again"], entity,
+                         accepted.suppression)
+    assert accepted.worse(module.Judged(Verdict.FAILED, ["service ApiService again"], entity, accepted.suppression)) \
+        == both
+

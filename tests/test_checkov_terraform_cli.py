@@ -2,7 +2,8 @@
 terraform`, checkov's rendered graph) and plans (`--framework terraform_plan`).
 
 fixtures/terraform/expected.json is the oracle for FAILED verdicts; PASSED records and details are compared
-with the engine's own findings, computed in this process from the graph checkov's runner renders.
+with the engine's own findings, computed in this process from the graph checkov's runner renders. A FAILED
+record lies on the resource a fix edits: the address that leads the path of the engine's finding.
 UNKNOWN verdicts never become records. One checkov run covers every configuration fixture (one graph with
 every root module), one covers both plans, a few small ones cover flags and skips.
 """
@@ -68,20 +69,43 @@ class Reported:
     start_line: object
 
 
+def failed_findings(fixture: str) -> list:
+    """The engine's FAILED findings of a fixture, each on a resource the oracle says FAILED."""
+    expected = {(entry["rule"], entry["resource"])
+                for entry in load_expected()[fixture] if entry["verdict"] == "FAILED"}
+    failed = [f for f in engine_analysis(fixture).findings if f.verdict is Verdict.FAILED]
+    assert {(f.rule_id, f.resource) for f in failed} == expected, fixture
+    return failed
+
+
+def failed_record_keys(fixtures: list) -> set:
+    """Where checkov must report each FAILED verdict: on the record of the address that leads its property's
+    path."""
+    keys = set()
+    for fixture in fixtures:
+        _, record_of = records_of(fixture, every_resource=True)
+        keys |= {(RULES[f.rule_id].checkov_id, fixture, record_of.get(f.path[0], f.path[0]))
+                 for f in failed_findings(fixture)}
+    return keys
+
+
 def engine_analysis(fixture: str):
     if fixture.startswith("plan/"):
         return analyze_terraform_plan_file(str(FIXTURES_DIR / fixture))
     return analyze_terraform(list(graph_resources(fixture)), fixture)
 
 
-def records_of(fixture: str) -> tuple:
-    """(the engine's analysis of the fixture, its resource address -> the name of the record reporting it).
+def records_of(fixture: str, every_resource: bool = False) -> tuple:
+    """(the engine's analysis of the fixture, its resource address -> the name of the record reporting it), for
+    the resources its findings are about, or for every resource (those a fix edits too).
 
     A record is named by checkov's vertex: for a resource whose count or for_each checkov could not evaluate,
     its address without instance key (resources_of_records, as the adapter maps them)."""
     analysis = engine_analysis(fixture)
     assert not analysis.problems, analysis.problems
     resources = {finding.resource for finding in analysis.findings}
+    if every_resource:
+        resources.update(*(deployment.topology.resource_types for deployment in analysis.deployments))
     names = resources if fixture.startswith("plan/") else record_names().get(fixture, set())
     record_of = {resource: record for record, mapped in resources_of_records(names, resources).items()
                  for resource in mapped}
@@ -145,8 +169,10 @@ def test_every_rules_check_reports_on_terraform(configurations: FixtureRun) -> N
     assert {record["check_id"] for record in configurations.checkov.records} == set(RULE_OF_CHECK_ID)
 
 
-def test_failed_records_are_exactly_the_oracles_failed_findings(run: FixtureRun) -> None:
-    assert run.keys_with("FAILED") == oracle_keys("FAILED", run.fixtures)
+def test_failed_records_are_exactly_the_oracles_failed_findings_on_the_resources_to_fix(run: FixtureRun) -> None:
+    assert run.keys_with("FAILED") == failed_record_keys(run.fixtures)
+    # e.g. HOP303 on aws_ecs_service.app, fixed in aws_vpc_security_group_ingress_rule.app_from_alb
+    assert failed_record_keys(run.fixtures) - oracle_keys("FAILED", run.fixtures), "no failure is fixed elsewhere"
 
 
 def test_passed_records_are_exactly_the_engines_passed_verdicts(run: FixtureRun) -> None:
@@ -170,13 +196,19 @@ def test_records_carry_the_engines_messages_the_rules_metadata_and_the_resource_
     for record in run.checkov.records:
         check_id, fixture, name = run.key(record)
         rule = RULE_OF_CHECK_ID[check_id]
-        reported = reports[fixture][check_id, name]
-        assert record["details"] == reported.messages, run.key(record)
-        assert record["resource"].split(".")[-2].split("[")[0] in rule.terraform_types()
+        if record["status"] == "PASSED":
+            reported = reports[fixture][check_id, name]
+            assert record["details"] == reported.messages, run.key(record)
+            assert record["resource"].split(".")[-2].split("[")[0] in rule.terraform_types()
+            if reported.start_line is not None:
+                assert record["file_line_range"][0] == reported.start_line
+        else:
+            _, record_of = records_of(fixture, every_resource=True)
+            messages = [f.message for f in failed_findings(fixture)
+                        if f.rule_id == rule.id and record_of.get(f.path[0], f.path[0]) == name]
+            assert messages and sorted(record["details"]) == sorted(messages), run.key(record)
         assert (record["severity"], record["check_name"], record["guideline"]) == (
             SEVERITY_OF_RULE[rule.severity], rule.title, rule.doc_url)
-        if reported.start_line is not None:
-            assert record["file_line_range"][0] == reported.start_line
 
 
 def test_local_module_resources_are_reported_by_their_module_address(configurations: FixtureRun) -> None:
@@ -185,21 +217,24 @@ def test_local_module_resources_are_reported_by_their_module_address(configurati
     assert resources == {"module.billing.aws_ecs_service.this"}
 
 
-def test_check_flag_and_inline_skip(tmp_path: Path) -> None:
-    """-d on a copy of one bad fixture, --check of its rule, a `#checkov:skip` comment in the service."""
+@pytest.mark.parametrize("skipped_in", ["aws_ecs_service.app", "aws_vpc_security_group_ingress_rule.app_from_alb"])
+def test_check_flag_and_a_skip_comment_on_the_service_or_on_the_resource_to_fix(tmp_path: Path, skipped_in) -> None:
+    """-d on a copy of one bad fixture, --check of its rule, a `#checkov:skip` comment in the service the verdict
+    is about or in the ingress rule resource its FAILED record lies on: either skips that record."""
     fixture, check_id = "bad/HOP303-task-sg-allows-wrong-port", "CKV_HOP_303"
     copy = tmp_path / "infra"
     shutil.copytree(FIXTURES_DIR / fixture, copy)
     main = copy / "main.tf"
-    main.write_text(main.read_text().replace(
-        'resource "aws_ecs_service" "app" {\n',
-        f'resource "aws_ecs_service" "app" {{\n  #checkov:skip={check_id}:{SKIP_COMMENT}\n'))
+    resource_type, name = skipped_in.split(".")
+    header = f'resource "{resource_type}" "{name}" {{\n'
+    main.write_text(main.read_text().replace(header, f"{header}  #checkov:skip={check_id}:{SKIP_COMMENT}\n"))
 
     result = run_checkov("-d", str(copy), "--framework", "terraform", "--check", check_id, cwd=tmp_path,
                          output_dir=tmp_path)
 
     assert [(r["check_id"], r["resource"], r["status"], r["check_result"].get("suppress_comment"))
-            for r in result.records] == [(check_id, "aws_ecs_service.app", "SKIPPED", SKIP_COMMENT)]
+            for r in result.records] == [
+        (check_id, "aws_vpc_security_group_ingress_rule.app_from_alb", "SKIPPED", SKIP_COMMENT)]
 
 
 def test_skip_check_flag_on_a_plan(tmp_path: Path) -> None:

@@ -60,7 +60,7 @@ def test_the_network_stack_admitting_the_wrong_port_fails_hop303(tmp_path, monke
     app = broken_copy(tmp_path, CLUSTER, "      IpProtocol: -1\n      SourceSecurityGroupId: !Ref 'PublicLoadBalancerSG'",
                       "      IpProtocol: tcp\n      FromPort: 8080\n      ToPort: 8080\n"
                       "      SourceSecurityGroupId: !Ref 'PublicLoadBalancerSG'")
-    assert ("CKV_HOP_303", SERVICE) in checkov_failed(app, tmp_path, monkeypatch)
+    assert checkov_failed(app, tmp_path, monkeypatch) == {("CKV_HOP_303", CLUSTER)}  # the record is on the fix
     assert cfn_lint_failed(app, tmp_path) == {("E9303", CLUSTER, line_of(app, CLUSTER, "FromPort: 8080"))}
 
 

@@ -39,14 +39,16 @@ ANSI_ESCAPE = "\033["
 PASSED, FAILED, UNKNOWN = Verdict.PASSED, Verdict.FAILED, Verdict.UNKNOWN
 
 # Fixture -> (listener of each path, its gate verdicts: ALB SG in, ALB SG out, task SG in, health check).
+# The health check fails where the security groups block the port it uses: its own (HOP302, HOP304), or the
+# target port (HOP303, and HOP503, HOP504 toward container instances).
 GATES = (ALB_SG_IN, ALB_SG_OUT, TASK_SG_IN, HEALTH_CHECK)
 EXPECTED_GATES = {
-    "bad/HOP303-task-sg-allows-wrong-port.yaml": [("HttpsListener", (PASSED, PASSED, FAILED, PASSED))],
+    "bad/HOP303-task-sg-allows-wrong-port.yaml": [("HttpsListener", (PASSED, PASSED, FAILED, FAILED))],
     "bad/HOP101-alb-sg-allows-wrong-port.yaml": [("HttpListener", (FAILED, PASSED, PASSED, PASSED))],
-    "bad/HOP302-alb-egress-misses-health-check-port.yaml": [("HttpListener", (PASSED, FAILED, PASSED, PASSED))],
-    "bad/HOP304-task-sg-misses-health-check-port.yaml": [("HttpListener", (PASSED, PASSED, FAILED, PASSED))],
+    "bad/HOP302-alb-egress-misses-health-check-port.yaml": [("HttpListener", (PASSED, FAILED, PASSED, FAILED))],
+    "bad/HOP304-task-sg-misses-health-check-port.yaml": [("HttpListener", (PASSED, PASSED, FAILED, FAILED))],
     "bad/HOP211-health-check-protocol-tcp.yaml": [("HttpListener", (PASSED, PASSED, PASSED, FAILED))],
-    "unknown/imported-security-groups.yaml": [("HttpListener", (UNKNOWN, UNKNOWN, UNKNOWN, PASSED))],
+    "unknown/imported-security-groups.yaml": [("HttpListener", (UNKNOWN, UNKNOWN, UNKNOWN, UNKNOWN))],
     # No listener forwards to the target group: no security-group gate can be judged (HOP202 says why).
     "bad/HOP202-target-group-not-forwarded.yaml": [(None, (None, None, None, PASSED))],
     "good/separate-health-check-port.yaml": [("HttpListener", (PASSED, PASSED, PASSED, PASSED))],
@@ -66,10 +68,10 @@ EXPECTED_NAMED_GATES = {
         ("HttpListener", ((ALB_SG_IN, FAILED), (ALB_SG_OUT, PASSED), (TASK_SG_IN, PASSED), (HEALTH_CHECK, PASSED))),
     ],
     "bad/HOP503-instance-sg-admits-only-container-port.yaml": [
-        ("HttpListener", ((ALB_SG_IN, PASSED), (ALB_SG_OUT, PASSED), (INSTANCE_SG_IN, FAILED), (HEALTH_CHECK, PASSED))),
+        ("HttpListener", ((ALB_SG_IN, PASSED), (ALB_SG_OUT, PASSED), (INSTANCE_SG_IN, FAILED), (HEALTH_CHECK, FAILED))),
     ],
     "bad/HOP504-alb-egress-only-container-port.yaml": [
-        ("HttpListener", ((ALB_SG_IN, PASSED), (ALB_SG_OUT, FAILED), (INSTANCE_SG_IN, PASSED), (HEALTH_CHECK, PASSED))),
+        ("HttpListener", ((ALB_SG_IN, PASSED), (ALB_SG_OUT, FAILED), (INSTANCE_SG_IN, PASSED), (HEALTH_CHECK, FAILED))),
     ],
     "bad/HOP601-acl-allows-listener-port-after-deny-all.yaml": [
         ("HttpListener", ((ALB_SG_IN, PASSED), (ALB_ACL_IN, FAILED), (ALB_SG_OUT, PASSED), (ALB_ACL_OUT, PASSED),
@@ -170,10 +172,15 @@ def test_text_marks_each_gate_with_its_reason_and_the_line_to_fix(capsys):
     assert (code, err) == (EXIT_FAILED, "")
     assert ANSI_ESCAPE not in out  # captured output is no terminal
     rows = [line.split(None, 1) for line in out.splitlines() if line.startswith("    ")]
-    statuses = {rest.split("  ")[0].strip(): status for status, rest in rows if rest.startswith(GATES)}
-    assert statuses == {ALB_SG_IN: "pass", ALB_SG_OUT: "pass", TASK_SG_IN: "FAIL", HEALTH_CHECK: "pass"}
+    gate_rows = [(rest.split("  ")[0].strip(), status) for status, rest in rows if rest.startswith(GATES)]
+    assert gate_rows == [(ALB_SG_IN, "pass"), (ALB_SG_OUT, "pass"), (TASK_SG_IN, "FAIL"),
+                         (HEALTH_CHECK, "pass"), (HEALTH_CHECK, "pass"), (HEALTH_CHECK, "FAIL")]
+    # The health checks go to the target port, which the task SG blocks: its gate shows that verdict too.
     assert ("FAIL     task SG in     HOP303  task SG AppSg allows tcp/80 from AlbSg, but the target port is 8080  "
             "(line 46)") in out
+    assert ("FAIL     health check   HOP303  task SG AppSg allows tcp/80 from AlbSg, but the target port is 8080  "
+            "(line 46)") in out
+    assert "pass     health check   HOP211  target group AppTargetGroup health-checks over HTTP" in out
     assert out.rstrip().endswith("1 template, 1 path: 1 failed, 0 unknown, 0 passed")
 
 
@@ -224,7 +231,7 @@ def test_mermaid_parses_as_a_flowchart_with_gates_on_the_links(capsys):
     links = {(source, target): text for source, _, text, target in chart.links}
     assert links[client, listener] == "ALB SG in: pass"
     assert links[listener, group] == ""
-    assert links[group, service] == "ALB SG out: pass\ntask SG in: FAIL\nhealth check: pass"
+    assert links[group, service] == "ALB SG out: pass\ntask SG in: FAIL\nhealth check: FAIL"
     assert [chart.links[index][::3] for index in chart.styled_links] == [(group, service)]  # (source, target)
     ((note, text),) = [(node, text) for node, (shape, text) in first.items() if shape == "flag"]
     assert text.startswith("FAIL HOP303\ntask SG AppSg allows tcp/80 from AlbSg")
@@ -258,14 +265,24 @@ def test_json_lists_paths_gates_and_findings(capsys):
     code, out, _ = hoplint_output(capsys, "explain", "--format", "json", str(WRONG_TASK_PORT),
                                   str(GOOD / "https-redirect.yaml"))
     assert code == EXIT_FAILED
-    bad, good = json.loads(out)["templates"]
+    document = json.loads(out)
+    assert document["summary"] == {"inputs": {"template": 2}, "unreadable": 0, "paths": 2, "failed": 1, "unknown": 0,
+                                   "skipped": 0, "passed": 1, "failed_on_no_path": 0}
+    bad, good = document["templates"]
     (path,) = bad["paths"]
     assert path["verdict"] == "FAILED"
     assert [(gate["gate"], gate["verdict"]) for gate in path["gates"]] == [
-        (ALB_SG_IN, "PASSED"), (ALB_SG_OUT, "PASSED"), (TASK_SG_IN, "FAILED"), (HEALTH_CHECK, "PASSED")]
-    (failed,) = [f for gate in path["gates"] for f in gate["findings"] if f["verdict"] == "FAILED"]
-    assert (failed["rule"], failed["resource"], failed["line"]) == ("HOP303", "AppService", 46)
+        (ALB_SG_IN, "PASSED"), (ALB_SG_OUT, "PASSED"), (TASK_SG_IN, "FAILED"), (HEALTH_CHECK, "FAILED")]
+    task_sg_in, health_check = ([f for f in gate["findings"] if f["verdict"] == "FAILED"] for gate in path["gates"][2:])
+    assert task_sg_in == health_check
+    (failed,) = task_sg_in
+    assert (failed["rule"], failed["resource"], failed["line"], failed["suppressed"]) == ("HOP303", "AppService", 46,
+                                                                                          None)
     assert failed["path"][:2] == ["Resources", "AppSg"]
+    # A passed gate points at the rule that passed: the ALB SG's first ingress rule, tcp/443 from 0.0.0.0/0.
+    (passed,) = path["gates"][0]["findings"]
+    assert (passed["rule"], passed["path"], passed["line"]) == (
+        "HOP101", ["Resources", "AlbSg", "Properties", "SecurityGroupIngress", 1], 33)
     listener, group, service = path["nodes"][1:]
     assert (listener["protocol"], listener["port"], group["port"], group["target_type"]) == ("HTTPS", 443, 8080, "ip")
     assert (service["container"], service["container_port"]) == ("app", 8080)
@@ -370,7 +387,7 @@ def test_terraform_plans_are_explained_too(capsys):
     assert path["label"] == (
         "client (internet) -> listener aws_lb_listener.http HTTP:80 -> target group aws_lb_target_group.app HTTP:8080 "
         "(ip) -> service aws_ecs_service.app / container app:8080")
-    assert [gate["verdict"] for gate in path["gates"]] == ["PASSED", "PASSED", "FAILED", "PASSED"]
+    assert [gate["verdict"] for gate in path["gates"]] == ["PASSED", "PASSED", "FAILED", "FAILED"]
     mermaid_flowchart.parse(hoplint_output(capsys, "explain", "--format", "mermaid", str(plan))[1])
 
 
@@ -390,10 +407,11 @@ TERRAFORM_BAD = "fixtures/terraform/bad/HOP303-task-sg-allows-wrong-port"
 TERRAFORM_PATH = ("client (internet) -> listener aws_lb_listener.http HTTP:80 -> target group aws_lb_target_group.app "
                   "HTTP:8080 (ip) -> service aws_ecs_service.app / container app:8080")
 # Root module (as named on the command line) -> (exit code, verdicts of its one path's gates, in GATES order).
+# The health checks go to the target port: their gate shares the verdict of the task SG's ingress on it.
 TERRAFORM_GATES = {
     TERRAFORM_GOOD: (EXIT_CLEAN, (PASSED, PASSED, PASSED, PASSED)),
-    TERRAFORM_BAD: (EXIT_FAILED, (PASSED, PASSED, FAILED, PASSED)),
-    "fixtures/terraform/unknown/dynamic-ingress-over-unset-variable": (EXIT_CLEAN, (PASSED, PASSED, UNKNOWN, PASSED)),
+    TERRAFORM_BAD: (EXIT_FAILED, (PASSED, PASSED, FAILED, FAILED)),
+    "fixtures/terraform/unknown/dynamic-ingress-over-unset-variable": (EXIT_CLEAN, (PASSED, PASSED, UNKNOWN, UNKNOWN)),
 }
 STATUS_WORD = {PASSED: "pass", FAILED: "FAIL", UNKNOWN: "unknown"}
 
@@ -423,10 +441,13 @@ def test_terraform_configuration_in_text(capsys, monkeypatch, fixture):
     code, out, err = hoplint_output(capsys, "explain", fixture)
     assert (code, err) == (exit_code, "")  # checkov's logging and progress bar stay quiet
     assert out.splitlines()[:2] == [fixture, f"  {TERRAFORM_PATH}"]
-    assert text_gate_statuses(out) == [{gate: [STATUS_WORD[verdict]] for gate, verdict in zip(GATES, verdicts)}]
-    failed = sum(verdict is FAILED for verdict in verdicts)
+    alb_in, alb_out, task_in, _ = (STATUS_WORD[verdict] for verdict in verdicts)
+    # The health check's rows: HOP211 (its protocol), then HOP301 and HOP303 on the target port it uses.
+    assert text_gate_statuses(out) == [{ALB_SG_IN: [alb_in], ALB_SG_OUT: [alb_out], TASK_SG_IN: [task_in],
+                                        HEALTH_CHECK: ["pass", alb_out, task_in]}]
+    failed = FAILED in verdicts
     unknown = not failed and UNKNOWN in verdicts
-    assert out.rstrip().endswith(f"1 configuration, 1 path: {failed} failed, {int(unknown)} unknown, "
+    assert out.rstrip().endswith(f"1 configuration, 1 path: {int(failed)} failed, {int(unknown)} unknown, "
                                  f"{int(not failed and not unknown)} passed")
 
 
@@ -450,7 +471,8 @@ def test_terraform_configuration_in_json(capsys, monkeypatch, fixture):
     assert [(gate["gate"], gate["verdict"]) for gate in path["gates"]] == [
         (gate, verdict.value) for gate, verdict in zip(GATES, verdicts)]
     if fixture == TERRAFORM_BAD:
-        (failed,) = [f for gate in path["gates"] for f in gate["findings"] if f["verdict"] == "FAILED"]
+        failed, again = [f for gate in path["gates"] for f in gate["findings"] if f["verdict"] == "FAILED"]
+        assert again == failed  # the task SG's gate, and the health check's, which uses the target port
         assert (failed["rule"], failed["resource"], failed["line"]) == ("HOP303", "aws_ecs_service.app", None)
         assert failed["path"] == ["aws_vpc_security_group_ingress_rule.app_from_alb", "from_port"]
 
@@ -546,10 +568,13 @@ def test_terraform_without_checkov_says_what_to_install(capsys, monkeypatch, tmp
     copy_terraform(TERRAFORM_GOOD, tmp_path / "network")
     shutil.copyfile(WRONG_TASK_PORT, tmp_path / "app.yaml")
     code, out, err = hoplint_output(capsys, "explain", str(tmp_path))
-    assert (code, out) == (EXIT_USAGE, "")
-    assert err == (f"hoplint: error: {tmp_path}: reading its Terraform configurations takes checkov, which is not "
-                   "installed: pip install 'hoplint[checkov]' (or explain their plan: terraform show -json tfplan "
-                   "> tfplan.json)\n")
+    assert code == EXIT_USAGE
+    # The CloudFormation template is explained all the same: a missing optional tool hides nothing else.
+    assert out.startswith(f"{tmp_path / 'app.yaml'}\n  client (internet) -> listener HttpsListener HTTPS:443")
+    assert out.rstrip().endswith("1 template, 1 path: 1 failed, 0 unknown, 0 passed")
+    assert err == (f"hoplint: error: {tmp_path}: Terraform configurations not read ({tmp_path / 'network'}): reading "
+                   "them takes checkov, which is not installed: pip install 'hoplint[checkov]' (or explain their "
+                   "plan: terraform show -json tfplan > tfplan.json)\n")
     # Without Terraform files checkov is never imported.
     (tmp_path / "network" / "main.tf").unlink()
     assert hoplint_output(capsys, "explain", str(tmp_path))[0] == EXIT_FAILED
@@ -590,3 +615,98 @@ def test_the_reader_is_the_checkov_adapters_file():
     reader = terraform_directory_reader()
     assert reader.__file__ == str(adapter_directory("checkov") / "hoplint_terraform_directory.py")
 
+
+
+# Accepted findings: a checkov skip or cfn-lint ignore_checks, on the resource to fix or on the service
+
+INSTALLED_HOPLINT = shutil.which("hoplint", path=os.path.dirname(sys.executable))
+# AppService's HOP303 fails; the FromPort to fix is in the AWS::EC2::SecurityGroupIngress AppIngressFromAlb.
+SKIP_FIXTURE = BAD / "HOP303-standalone-ingress-wrong-port.yaml"
+REASON = "a rule outside this stack admits the ALB"
+SKIPS = {
+    "checkov Metadata": ("    Metadata:\n      checkov:\n        skip:\n          - id: {checkov}\n"
+                         f"            comment: {REASON}\n", "checkov skip {checkov} on {resource}: " + REASON),
+    "checkov comment": (f"    # checkov:skip={{checkov}}:{REASON}\n",
+                        "checkov skip {checkov} on {resource}: " + REASON),
+    "cfn-lint ignore_checks": ("    Metadata:\n      cfn-lint:\n        config:\n"
+                               "          ignore_checks: [{cfn_lint}]\n",
+                               "cfn-lint ignore_checks {cfn_lint} on {resource}"),
+}
+
+
+def with_skip(resource: str, form: str, rule_id: str = "HOP303") -> tuple:
+    """(the fixture's text with a skip of `rule_id` on `resource`, how explain names that skip)."""
+    rule = RULES[rule_id]
+    skip, reason = (text.format(checkov=rule.checkov_id, cfn_lint=rule.cfn_lint_id, resource=resource)
+                    for text in SKIPS[form])
+    header = f"  {resource}:\n"
+    text = SKIP_FIXTURE.read_text()
+    assert text.count(header) == 1
+    return text.replace(header, header + skip), reason
+
+
+def explain_as_a_user(tmp_path, *args: str) -> subprocess.CompletedProcess:
+    """The installed `hoplint` command, from the user's repository (tmp_path), outside the checkout."""
+    environment = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "NO_COLOR")}
+    return subprocess.run([INSTALLED_HOPLINT, "explain", *args], cwd=tmp_path, env=environment, capture_output=True,
+                          text=True, timeout=300, check=False)
+
+
+@pytest.mark.parametrize("form", sorted(SKIPS))
+@pytest.mark.parametrize("resource", ["AppIngressFromAlb", "AppService"])  # the resource to fix, the service
+def test_an_accepted_finding_shows_as_skipped_with_its_reason_and_fails_nothing(tmp_path, resource, form):
+    text, reason = with_skip(resource, form)
+    (tmp_path / "app.yaml").write_text(text)
+
+    shown = explain_as_a_user(tmp_path, "app.yaml")
+    assert (shown.returncode, shown.stderr) == (EXIT_CLEAN, "")
+    finding = "HOP303  ({reason}) task SG AppSg allows tcp/80 from AlbSg, but the target port is 8080  (line {line})"
+    added = len(text.splitlines()) - len(SKIP_FIXTURE.read_text().splitlines())
+    line = 58 + added * (resource == "AppIngressFromAlb")  # the FromPort, below a skip written on its resource
+    assert f"    skipped  task SG in     {finding.format(reason=reason, line=line)}\n" in shown.stdout
+    assert f"    skipped  health check   {finding.format(reason=reason, line=line)}\n" in shown.stdout
+    assert shown.stdout.endswith("1 template, 1 path: 0 failed, 0 unknown, 0 passed, 1 skipped\n")
+
+    document = json.loads(explain_as_a_user(tmp_path, "--format", "json", "app.yaml").stdout)
+    assert (document["summary"]["failed"], document["summary"]["skipped"]) == (0, 1)
+    (path,) = document["templates"][0]["paths"]
+    assert [(gate["gate"], gate["verdict"]) for gate in path["gates"]] == [
+        (ALB_SG_IN, "PASSED"), (ALB_SG_OUT, "PASSED"), (TASK_SG_IN, "SKIPPED"), (HEALTH_CHECK, "SKIPPED")]
+    (accepted,) = [f["suppressed"] for f in path["gates"][2]["findings"]]
+    assert (accepted["tool"], accepted["resource"]) == (form.split()[0], resource)
+
+    mermaid = mermaid_flowchart.parse(explain_as_a_user(tmp_path, "--format", "mermaid", "app.yaml").stdout)
+    assert "ALB SG out: pass\ntask SG in: skipped\nhealth check: skipped" in {text for _, _, text, _ in mermaid.links}
+    assert not mermaid.styled_links  # no red link
+
+
+def test_a_skip_of_another_rule_or_on_another_resource_accepts_nothing(tmp_path):
+    text, _ = with_skip("AppService", "checkov Metadata", rule_id="HOP304")
+    (tmp_path / "other-rule.yaml").write_text(text)
+    text, _ = with_skip("AppTaskDefinition", "cfn-lint ignore_checks")
+    (tmp_path / "other-resource.yaml").write_text(text)
+    shown = explain_as_a_user(tmp_path, ".")
+    assert shown.returncode == EXIT_FAILED
+    assert shown.stdout.count("    FAIL     task SG in     HOP303  task SG AppSg allows tcp/80") == 2
+    assert "skipped" not in shown.stdout
+
+
+def test_a_template_wide_ignore_checks_accepts_by_prefix_as_cfn_lint_does(tmp_path):
+    text = SKIP_FIXTURE.read_text().replace("Parameters:\n", "Metadata:\n  cfn-lint:\n    config:\n"
+                                            "      ignore_checks: [E93]\n\nParameters:\n", 1)
+    (tmp_path / "app.yaml").write_text(text)
+    shown = explain_as_a_user(tmp_path, "app.yaml")
+    assert shown.returncode == EXIT_CLEAN
+    assert ("    skipped  task SG in     HOP303  (cfn-lint ignore_checks E93 on the template) task SG AppSg"
+            in shown.stdout)
+
+
+def test_a_terraform_skip_comment_on_the_service_shows_as_skipped(tmp_path):
+    copy_terraform(TERRAFORM_BAD, tmp_path / "infra")
+    main_tf = tmp_path / "infra" / "main.tf"
+    header = 'resource "aws_ecs_service" "app" {\n'
+    main_tf.write_text(main_tf.read_text().replace(header, f"{header}  #checkov:skip=CKV_HOP_303:{REASON}\n"))
+    shown = explain_as_a_user(tmp_path, "infra")
+    assert (shown.returncode, shown.stderr) == (EXIT_CLEAN, "")
+    assert (f"    skipped  task SG in     HOP303  (checkov skip CKV_HOP_303 on aws_ecs_service.app: {REASON}) task SG "
+            "aws_security_group.app allows tcp/80") in shown.stdout

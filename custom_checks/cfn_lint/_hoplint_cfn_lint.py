@@ -25,13 +25,14 @@ and a network stack is underlined where it is fixed. PASSED findings are not rep
 except through I9000 when a value the template gets wrong is the cause (below).
 
 Suppression. `--ignore-checks`, `--include-checks`, `--mandatory-checks` and the template-level
-`Metadata: cfn-lint: config:` work as for any cfn-lint rule. A resource's
-`Metadata: cfn-lint: config: ignore_checks: [E9303]` suppresses the findings cfn-lint locates in that
-resource (as for any rule) and, in addition, the findings reported ON that resource (the ECS service of
-HOP303, as checkov's skip would), since a hop's property to fix often lives in another resource, like a
-security group shared by several services. `--mandatory-checks` cannot override the latter: cfn-lint
-does not tell rules its configuration. The same resource-level directive also silences I9000's report
-that the rule could not judge that resource.
+`Metadata: cfn-lint: config:` work as for any cfn-lint rule. Beyond those, a rule leaves out the findings
+the user accepted (policies.suppressions, which `hoplint explain` and the checkov adapter read too): a
+resource's `Metadata: cfn-lint: config: ignore_checks: [E9303]` or a checkov skip of CKV_HOP_303 (Metadata
+or a `checkov:skip=` comment), on the resource cfn-lint underlines or on the resource the finding is
+reported on (the ECS service of HOP303), since a hop's property to fix often lives in another resource, like
+a security group shared by several services. `--mandatory-checks` cannot override those: cfn-lint does not
+tell rules its configuration. The same suppressions silence I9000's report that the rule could not judge
+that resource. The template's text is read again for them only when a rule has something to report.
 
 What hoplint could not read: the informational rule I9000 (hop000_analysis_problems.py). If the engine
 reports problems for a template (`Analysis.problems`: unreadable, not a template, too large, circular
@@ -65,11 +66,12 @@ except ModuleNotFoundError as missing:
     # Appended, so it shadows nothing that is installed.
     sys.path.append(str(Path(__file__).resolve().parents[2]))
 
-from policies import RULES, Analysis, Verdict  # noqa: E402
-from policies.findings import same_file  # noqa: E402
+from policies import RULES, Analysis, Finding, Verdict  # noqa: E402
 from policies.analysis import analyze_scan  # noqa: E402
 from policies.cloudformation.deployment_files import describe_scan  # noqa: E402
 from policies.cloudformation.loader import ScannedTemplate  # noqa: E402
+from policies.findings import same_file  # noqa: E402
+from policies.suppressions import Suppressions, application_suppressions, document_suppressions  # noqa: E402
 from policies.wrapping import wrap_once  # noqa: E402
 
 # A child of cfn-lint's logger, so that `cfn-lint --debug` prints it.
@@ -84,12 +86,14 @@ class TemplateAnalysis:
     source: str
     analysis: Analysis | None
     problems: list = field(default_factory=list)
-    # cfn-lint rule id -> the resources whose `Metadata: cfn-lint: config: ignore_checks` name it
-    ignored_on: dict = field(default_factory=dict)
+    filename: str | None = None  # the file cfn-lint read the template from; None for stdin
+    _suppressions: Suppressions | None = field(default=None, init=False, repr=False)
 
-    def reported(self, rule_id: str, resource: str) -> bool:
-        """False when `resource` ignores the cfn-lint rule `rule_id` (see the module docstring)."""
-        return resource.rsplit("/", 1)[-1] not in self.ignored_on.get(rule_id, ())
+    def reported(self, finding: Finding) -> bool:
+        """False when the user accepted the finding (see the module docstring)."""
+        if self._suppressions is None:
+            self._suppressions = _suppressions(self)
+        return self._suppressions.covering(finding) is None
 
     def notes(self) -> list:
         """What the application was judged without, said once: on its first template."""
@@ -115,9 +119,8 @@ def analysis_of(cfn) -> TemplateAnalysis:
     for all rules and all templates of the application."""
     global _last
     if _last is None or _last.template is not cfn.template:
-        source = cfn.filename or "<stdin>"
-        _last = _analyse(cfn.template, source)
-        _last.ignored_on = _directives(cfn)
+        _last = _analyse(cfn.template, cfn.filename or "<stdin>")
+        _last.filename = cfn.filename
     return _last
 
 
@@ -227,12 +230,13 @@ def _install_hooks() -> None:
 _install_hooks()
 
 
-def _directives(cfn) -> dict:
-    try:
-        return cfn.get_directives()
-    except Exception:  # cfn-lint reads Metadata without checking its type: a list there makes it raise
-        LOGGER.debug("cfn-lint could not read the ignore_checks directives", exc_info=True)
-        return {}
+def _suppressions(template_analysis: TemplateAnalysis) -> Suppressions:
+    """What the user accepted in the templates of the application: read from their files, which also hold the
+    skip comments; from cfn-lint's parsed template when there is no file (stdin)."""
+    filename, application = template_analysis.filename, template_analysis.analysis.application
+    if filename and os.path.isfile(filename) and application is not None:
+        return application_suppressions(application)
+    return document_suppressions(template_analysis.template)
 
 
 def unreadable_matches(cfn) -> list:
@@ -243,16 +247,15 @@ def unreadable_matches(cfn) -> list:
     unreadable: dict = {}  # (rule id, resource) -> {(reason, path): Unreadable}, in the order found
     for finding in analysis.findings if analysis else ():
         here = [value for value in finding.unreadable if same_file(value.file, template_analysis.source)]
-        if finding.verdict == Verdict.UNKNOWN and here:
+        if finding.verdict == Verdict.UNKNOWN and here and template_analysis.reported(finding):
             values = unreadable.setdefault((finding.rule_id, finding.resource), {})
             values.update(((value.reason, value.path), value) for value in here)
     matches = []
     for (rule_id, resource), values in unreadable.items():
         rule = RULES[rule_id]
-        if template_analysis.reported(rule.cfn_lint_id, resource):
-            read = "; ".join(f"{'/'.join(map(str, value.path))}: {value.reason}" for value in values.values())
-            message = f"hoplint could not judge {rule.cfn_lint_id} ({rule.id}) on {resource}: {read}"
-            matches.append(RuleMatch(list(next(iter(values.values())).path), message))
+        read = "; ".join(f"{'/'.join(map(str, value.path))}: {value.reason}" for value in values.values())
+        message = f"hoplint could not judge {rule.cfn_lint_id} ({rule.id}) on {resource}: {read}"
+        matches.append(RuleMatch(list(next(iter(values.values())).path), message))
     return matches
 
 
@@ -277,5 +280,5 @@ class CatalogRule(CloudFormationLintRule):
             RuleMatch(list(finding.path), finding.message)
             for finding in template_analysis.findings()
             if finding.rule_id == self.hop_id and finding.verdict == Verdict.FAILED
-            and template_analysis.reported(self.id, finding.resource)
+            and template_analysis.reported(finding)
         ]

@@ -1,4 +1,5 @@
-"""A Terraform configuration directory -> the engine's analysis of each root module, through checkov.
+"""A Terraform configuration directory -> the engine's analysis of each root module, through checkov, and the
+skip comments written in it.
 
 Reading a configuration takes checkov's rendered graph (variables, locals, modules, count and for_each
 resolved), so this lives on the adapter side: the engine (`policies`) never imports checkov. checkov's
@@ -28,24 +29,29 @@ NO_CHECK = "CKV_HOP_NONE"  # the runner only has to render the graph: a check fi
 
 
 def analyze_terraform_directory(directory: str) -> dict:
-    """Absolute directory of each root module under `directory` -> its Analysis.
+    """Absolute directory of each root module under `directory` -> (its Analysis, its Suppressions).
 
     A root module (or, for a local module, its own directory) with a file checkov cannot parse gets an
     Analysis with only a problem naming the file: judging the rest would miss that file's resources.
     Root modules without resources are left out. Raises ModuleNotFoundError (name "checkov...") when
     checkov is not installed.
     """
-    from policies.analysis import Analysis
+    from policies.findings import Analysis
+    from policies.suppressions import Suppressions, terraform_suppressions
     from policies.terraform import analyze_terraform_roots
 
     reading, unparsed = _render(directory)
-    analyses = analyze_terraform_roots(reading.resources, reading.problems)
+    by_root: dict = {}
+    for resource in reading.resources:
+        by_root.setdefault(resource.get("root"), []).append(resource)
+    read = {root: (analysis, terraform_suppressions(by_root.get(root, ())))
+            for root, analysis in analyze_terraform_roots(reading.resources, reading.problems).items()}
     problems: dict = {}
     for path in unparsed:
         problems.setdefault(os.path.dirname(path), []).append(f"{path}: checkov cannot parse this Terraform file")
     for root, messages in problems.items():
-        analyses[root] = Analysis(source=root, problems=messages)
-    return analyses
+        read[root] = (Analysis(source=root, problems=messages), Suppressions())
+    return read
 
 
 def terraform_resources(directory: str) -> list:

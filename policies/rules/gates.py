@@ -61,7 +61,10 @@ class Gate:
         return None
 
     def fix_path(self, direction: str) -> tuple:
-        """The property to look at: the near-miss or doubtful rule, else where a rule would be added."""
+        """The property to look at: the rule that lets the traffic through, else the near-miss or doubtful
+        rule, else where a rule would be added."""
+        if self.verdict is Verdict.PASSED and self.opening is not None:
+            return self.opening.path
         if self.near_miss is not None:
             rule = self.near_miss
             return rule.port_path if rule.protocol in ("tcp", ALL_PROTOCOLS) else rule.protocol_path

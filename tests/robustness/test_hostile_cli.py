@@ -25,10 +25,11 @@ from checkov_runs import CHECKOV, CHECKS_DIR
 from oracle import FIXTURES_DIR, REPO_ROOT
 from policies import RULES, Verdict, analyze_file
 from terraform_fixtures import vendored_fixtures
+from policies.findings import fix_resource
 from test_cfn_lint_cli import ADAPTER_DIR, hoplint_matches, run_cfn_lint
 
 CHECK_OF_RULE = {rule.id: rule.checkov_id for rule in RULES.values()}
-BAD_FIXTURE = "bad/HOP303-task-sg-allows-wrong-port.yaml"  # HOP303 FAILED on AppService, line 46
+BAD_FIXTURE = "bad/HOP303-task-sg-allows-wrong-port.yaml"  # HOP303 FAILED on AppService, fixed in AppSg line 46
 MUTANTS = 5
 
 
@@ -103,10 +104,16 @@ def hostile_dir(tmp_path_factory) -> Path:
 
 
 def engine_keys(path: Path, verdict: Verdict) -> set:
-    """(rule, logical id) the engine gives `verdict` (the worst of the resource's findings) in a file."""
+    """(rule, logical id) the engine gives `verdict` (the worst of the resource's findings) in a file; for
+    FAILED, the resource a fix of each failed finding edits, where checkov reports it."""
     analysis = analyze_file(str(path))
+    if analysis.problems:
+        return set()
+    if verdict is Verdict.FAILED:
+        return {(finding.rule_id, fix_resource(finding)[1]) for finding in analysis.findings
+                if finding.verdict is Verdict.FAILED}
     pairs = {(finding.rule_id, finding.resource) for finding in analysis.findings}
-    return {pair for pair in pairs if analysis.verdict(*pair)[0] is verdict} if not analysis.problems else set()
+    return {pair for pair in pairs if analysis.verdict(*pair)[0] is verdict}
 
 
 # -- checkov --------------------------------------------------------------------------------------
@@ -146,8 +153,9 @@ def records_of(records: list, file: str, status: str) -> set:
 def test_checkov_finishes_in_bounded_time_and_keeps_checking_the_other_files(checkov_run):
     _, records, seconds = checkov_run
     assert seconds < 180
-    assert records_of(records, "bad-fixture.yaml", "FAILED") == {("HOP303", "AppService")}
-    assert records_of(records, "stacks-500.yaml", "FAILED") == {("HOP303", "AppServiceC0")}
+    # On the resource to fix: the task security group's ingress.
+    assert records_of(records, "bad-fixture.yaml", "FAILED") == {("HOP303", "AppSg")}
+    assert records_of(records, "stacks-500.yaml", "FAILED") == {("HOP303", "AppIngressFromAlbC0")}
     assert len(records_of(records, "stacks-500.yaml", "PASSED")) > 45 * 10
 
 

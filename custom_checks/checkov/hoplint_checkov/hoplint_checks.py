@@ -22,8 +22,17 @@ logical id (`block_name_`). The engine reads every template of the graph (all of
 judges them as the applications they form (nested stacks, exports and imports, the scan's deployment
 description), with its own line numbers; a template deployed as several stacks is one record per resource,
 with the worst of their verdicts. A Terraform configuration's vertices and edges become the engine's resource
-dicts, analysed per root module; a plan's vertices name the plan file, which the engine reads. A resource of a
-module that several root modules call is one record: it gets the worst of their verdicts.
+dicts, analysed per root module; a plan's vertices name the plan file, which the engine reads. A PASSED record
+is on the resource the verdict is about (the ECS service of HOP303). A FAILED record is on the resource a fix
+edits, the one cfn-lint underlines (`policies.findings.fix_resource`: the security group or
+AWS::EC2::SecurityGroupIngress of HOP303, in whichever template of the application holds it), so that the
+CLI's lines and a code-scanning alert open at the fix; its message names the service. Several findings fixed in
+one resource (a group shared by two services) are one record with each message. A resource of a module that
+several root modules call is one record: it gets the worst of their verdicts.
+
+Skips. checkov applies a skip written on a record's resource itself. A FAILED record also becomes SKIPPED
+when each of its findings is accepted where checkov does not look (policies.suppressions: a checkov skip on
+the resource the finding is about, the service): the details hook below turns it, with the skip's comment.
 
 What the pack could not judge. checkov reports UNKNOWN nowhere, so the adapter says it on checkov's log
 (stderr): a file the engine cannot judge at all (``hoplint: cannot judge <file>: <why>``), and each value a
@@ -34,8 +43,9 @@ silently.
 Details. checkov builds graph records without details. ``Report.add_record`` is wrapped, once per process,
 to give a hoplint record the engine's messages ("service Api: task SG ApiSg allows tcp/80 from AlbSg, but
 the target port is 8080"), which the CLI prints, JSON carries as `details` and hoplint_sarif.py makes the
-SARIF result's message. If checkov's internals change, the hook installs nothing or fills nothing: records
-then lack details, and scanning goes on.
+SARIF result's message, and to mark SKIPPED the records whose findings are all accepted (above). If
+checkov's internals change, the hook installs nothing or fills nothing: records then lack details, and
+scanning goes on.
 
 Information (HOP206). checkov fails a run (exit 1) on any FAILED record unless `--soft-fail-on` or
 `--hard-fail-on` say otherwise, whatever its severity (`Report.get_exit_code`). A rule of severity
@@ -54,6 +64,7 @@ import logging
 import os
 import sys
 import threading
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -63,7 +74,7 @@ from checkov.common.checks_infra.registry import get_graph_checks_registry
 from checkov.common.graph.checks_infra.base_check import BaseGraphCheck
 from checkov.common.graph.checks_infra.enums import SolverType
 from checkov.common.graph.checks_infra.solvers.base_solver import BaseSolver
-from checkov.common.models.enums import CheckCategories
+from checkov.common.models.enums import CheckCategories, CheckResult
 from checkov.runner_filter import RunnerFilter
 
 
@@ -82,7 +93,9 @@ from policies.cache import cached  # noqa: E402
 from policies.catalog import (  # noqa: E402
     CLOUDFORMATION_TYPES, ERROR, INFORMATION, RULE_OF_CHECKOV_ID, WARNING)
 from policies.collector import collector_paused  # noqa: E402
-from policies.findings import worst_verdict  # noqa: E402
+from policies.findings import fix_resource, worst_verdict  # noqa: E402
+from policies.suppressions import CHECKOV, Suppression, Suppressions, application_suppressions  # noqa: E402
+from policies.suppressions import terraform_suppressions  # noqa: E402
 from policies.wrapping import wrap_once  # noqa: E402
 
 from .hoplint_sarif import install_sarif_hook  # noqa: E402
@@ -193,6 +206,8 @@ class GraphVerdicts:
         self._templates: Any = None  # policies.analysis.ScanAnalysis of the graph's CloudFormation templates
         self.unjudgeable: set = set()  # sources already reported as such
         self.records: dict = {}  # Terraform root module -> record address -> resources (records_of_root)
+        self.application_suppressions: dict = {}  # id of a CloudFormation application -> its Suppressions
+        self._resource_vertices: dict | None = None  # see resource_vertex
         # checkov id -> (absolute file, resource as records name it) -> Judged
         self.judged: dict = {rule.checkov_id: {} for rule in RULES.values()}
         for _, vertex in self.vertices:
@@ -204,20 +219,30 @@ class GraphVerdicts:
         analysis, resources = self.analysis_and_resources(vertex)
         if analysis is None:
             return
-        entity = record_entity(vertex)
-        record = (os.path.abspath(str(vertex.get("file_path_"))), vertex.get("__address__") or vertex.get("id_"))
         for rule in rules:
             # A record may stand for several resources (a template deployed as several stacks, a module block
             # with count or for_each): one verdict, the worst of theirs.
             findings = [finding for resource in resources for finding in analysis.for_resource(rule.id, resource)]
             verdict = worst_verdict(finding.verdict for finding in findings)
             if verdict == Verdict.UNKNOWN:  # named as the engine names it, or as the record when it stands for several
-                warn_unreadable(analysis.source, rule, resources[0] if len(resources) == 1 else record[1], findings)
-            if verdict in (Verdict.PASSED, Verdict.FAILED):
-                judged = Judged(verdict, [finding.message for finding in findings if finding.verdict == verdict],
-                                entity)
-                earlier = self.judged[rule.checkov_id].get(record)  # a module's resource, for another root
-                self.judged[rule.checkov_id][record] = earlier.worse(judged) if earlier else judged
+                record_name = vertex.get("__address__") or vertex.get("id_")
+                warn_unreadable(analysis.source, rule, resources[0] if len(resources) == 1 else record_name, findings)
+            if verdict == Verdict.PASSED:
+                self.record(rule, vertex, Judged(verdict, [finding.message for finding in findings],
+                                                 record_entity(vertex)))
+            elif verdict == Verdict.FAILED:
+                for finding in findings:
+                    if finding.verdict == Verdict.FAILED:
+                        fixed = self.resource_vertex(vertex, *fix_resource(finding)) or vertex
+                        suppression = self.suppressions(analysis, vertex, fixed).covering(finding, tools=(CHECKOV,))
+                        self.record(rule, fixed, Judged(verdict, [finding.message], record_entity(fixed), suppression))
+
+    def record(self, rule: Rule, vertex: dict, judged: Judged) -> None:
+        """Add a verdict to the record of `vertex`'s resource (a module's resource, for another root module; a
+        resource that fixes several findings)."""
+        key = (os.path.abspath(str(vertex.get("file_path_"))), vertex.get("__address__") or vertex.get("id_"))
+        earlier = self.judged[rule.checkov_id].get(key)
+        self.judged[rule.checkov_id][key] = earlier.worse(judged) if earlier else judged
 
     def analysis_and_resources(self, vertex: dict) -> tuple:
         """(the Analysis holding the vertex's resource, the names there of the resources its record stands
@@ -246,10 +271,12 @@ class GraphVerdicts:
         from policies.terraform.resources import resources_of_records
 
         if root not in self.records:
+            # Every resource of the root: the one a fix edits (an ingress rule) may be reported on by no rule.
             records = [vertex.get("__address__") for _, vertex in self.vertices
-                       if vertex.get("block_type_") == "resource" and vertex.get("resource_type") in RULES_OF_TYPE
-                       and root_module(vertex) == root]
-            self.records[root] = resources_of_records(records, {finding.resource for finding in analysis.findings})
+                       if vertex.get("block_type_") == "resource" and root_module(vertex) == root]
+            resources = {finding.resource for finding in analysis.findings}
+            resources.update(*(deployment.topology.resource_types for deployment in analysis.deployments))
+            self.records[root] = resources_of_records(records, resources)
         return self.records[root]
 
     def templates(self) -> Any:
@@ -267,6 +294,47 @@ class GraphVerdicts:
             for note in getattr(getattr(self._templates, "scan", None), "notes", ()):
                 logger.warning("hoplint: %s", note)
         return self._templates
+
+    def resource_vertex(self, subject: dict, file: str | None, resource: str) -> dict | None:
+        """The vertex of `resource` in `file` (None: the file of `subject`, whose analysis names it), or in the
+        root module of `subject` for a Terraform configuration; None when the graph holds no such resource."""
+        if self._resource_vertices is None:
+            self._resource_vertices = {self.vertex_key(vertex, None, self.vertex_name(vertex)): vertex
+                                       for _, vertex in self.vertices if vertex.get("block_type_") == "resource"}
+        key = self.vertex_key(subject, file, resource)
+        if key not in self._resource_vertices and key[0] in self.records:
+            # An instance of a resource whose count or for_each checkov could not expand: its record's vertex.
+            record = next((name for name, resources in self.records[key[0]].items() if resource in resources), None)
+            key = (key[0], record)
+        return self._resource_vertices.get(key)
+
+    @staticmethod
+    def vertex_name(vertex: dict) -> str:
+        """A resource's name as the engine's findings give it: a logical id, or a Terraform address."""
+        return vertex.get("__address__") or str(vertex.get("block_name_")).rsplit(".", 1)[-1]
+
+    @staticmethod
+    def vertex_key(vertex: dict, file: str | None, resource: str) -> tuple:
+        """Where `resource` lies seen from `vertex`: its file (CloudFormation, a plan), or its root module."""
+        if "__address__" in vertex and "__file__" not in vertex:
+            from policies.terraform.graph import root_module
+
+            return root_module(vertex), resource
+        return os.path.abspath(file or str(vertex.get("file_path_"))), resource
+
+    def suppressions(self, analysis: Any, subject: dict, fixed: dict) -> Suppressions:
+        """What the user accepted on the two resources a verdict concerns, read only for failed verdicts: in
+        the templates of a CloudFormation application, within the blocks of Terraform resources."""
+        if subject["resource_type"] in CLOUDFORMATION_SUBJECT_TYPES:
+            application = analysis.application
+            if id(application) not in self.application_suppressions:
+                self.application_suppressions[id(application)] = application_suppressions(application)
+            return self.application_suppressions[id(application)]
+        # A Terraform block: the skip comments within its lines.
+        return terraform_suppressions(
+            {"address": vertex.get("__address__"), "file": vertex.get("file_path_"),
+             "start_line": vertex.get("__start_line__"), "end_line": vertex.get("__end_line__")}
+            for vertex in (subject, fixed))
 
     def analysis(self, reader: str, path: str, analyze: Callable) -> Any:
         if (reader, path) not in self.analyses:
@@ -305,25 +373,30 @@ class GraphVerdicts:
             (passed if judged.verdict == Verdict.PASSED else failed).append(judged.entity)
         return passed, failed
 
-    def messages(self, check_id: str, file: str, resource: str) -> list | None:
-        judged = self.judged.get(check_id, {}).get((os.path.abspath(file), resource))
-        return None if judged is None else list(judged.messages)
+    def of_record(self, check_id: str, file: str, resource: str) -> Judged | None:
+        return self.judged.get(check_id, {}).get((os.path.abspath(file), resource))
 
 
 @dataclass(frozen=True)
 class Judged:
-    """One rule's verdict on one record's resource: PASSED or FAILED, the messages saying why, the entity."""
+    """One rule's verdict on one record's resource: PASSED or FAILED, the messages saying why, the entity, and
+    for a FAILED one whose findings the user all accepted, one of the suppressions accepting them."""
 
     verdict: Verdict
     messages: list
     entity: dict
+    suppression: Suppression | None = None
 
     def worse(self, other: Judged) -> Judged:
-        """Of two verdicts on one record (a module's resource, for two root modules): the worse one, with
-        the messages of both when they agree."""
+        """Of two verdicts on one record (a module's resource, for two root modules; a resource that fixes
+        several findings): the worse one, a failure not accepted before an accepted one, with the messages of
+        both when they agree."""
         if self.verdict != other.verdict:
             return self if worst_verdict((self.verdict, other.verdict)) == self.verdict else other
-        return Judged(self.verdict, self.messages + [m for m in other.messages if m not in self.messages], self.entity)
+        if (self.suppression is None) != (other.suppression is None):
+            return self if self.suppression is None else other
+        return Judged(self.verdict, self.messages + [m for m in other.messages if m not in self.messages], self.entity,
+                      self.suppression)
 
 
 class _NothingJudged:
@@ -343,25 +416,35 @@ def warn_unreadable(source: str, rule: Rule, resource: str, findings: list) -> N
 
 # The solvers of one graph run in threads, one per check: the first judges the graph, the others wait.
 _judging = threading.Lock()
-_latest: GraphVerdicts | None = None  # runners judge a graph, then record its results, then the next graph
+# The verdicts of the graphs judged last. A runner judges its graph, then records its results; the runners of
+# several frameworks may do so at once (checkov runs them in threads on macOS and Windows), so the records
+# of one graph may come after another graph was judged. A few graphs are all one run has.
+_recent: deque = deque(maxlen=8)
 
 
 def verdicts_of_graph(graph: Any) -> GraphVerdicts:
-    global _latest
     with _judging:
-        if _latest is None or _latest.graph is not graph:
+        judged = next((verdicts for verdicts in _recent if verdicts.graph is graph), None)
+        if judged is None:
             with collector_paused():  # see policies.analysis: checkov's heap is large
-                _latest = GraphVerdicts(graph)
-        return _latest
+                judged = GraphVerdicts(graph)
+            _recent.append(judged)
+        return judged
 
 
 def fill_details(record: Any) -> None:
-    """Give a hoplint record the engine's messages about its resource, which checkov leaves out."""
-    if record.details or record.check_id not in RULE_OF_CHECKOV_ID or _latest is None:
+    """Give a hoplint record the engine's messages about its resource, which checkov leaves out, and mark it
+    SKIPPED where the user accepted each of its findings on a resource checkov does not read skips from."""
+    if record.details or record.check_id not in RULE_OF_CHECKOV_ID:
         return
-    messages = _latest.messages(record.check_id, record.file_abs_path, record.resource)
-    if messages is not None:
-        record.details = messages
+    judged = next((found for verdicts in reversed(_recent)
+                   if (found := verdicts.of_record(record.check_id, record.file_abs_path, record.resource))), None)
+    if judged is None:
+        return
+    record.details = list(judged.messages)
+    if judged.suppression is not None and record.check_result.get("result") == CheckResult.FAILED:
+        record.check_result = dict(record.check_result, result=CheckResult.SKIPPED,
+                                   suppress_comment=judged.suppression.comment or judged.suppression.reason)
 
 
 def _install_details_hook() -> None:
