@@ -24,6 +24,8 @@ CHECKOV_WITH_PACK := $(BIN)/checkov --skip-download --compact \
 	--external-checks-dir custom_checks/checkov --check 'CKV_HOP_*'
 CFN_LINT_WITH_PACK := $(BIN)/cfn-lint --append-rules custom_checks/cfn_lint --
 DEMO_OUT := $(VENV)/demo
+DEMO_APPLICATION := fixtures/cloudformation-applications/bad/HOP303-network-stack-task-sg-wrong-port
+DEMO_APPLICATION_TEMPLATES := parent.yaml infra/network.yaml services/web.yaml
 # One run of the demo: the output of command $(2) is kept in $(DEMO_OUT)/$(1).txt for the summary, and shown
 # whole, or only its summary lines for good fixtures ($(4)). An exit code other than the one test $(3) expects
 # stops the demo: on bad fixtures, finding broken hops is what the run is for. checkov and hoplint explain exit
@@ -56,6 +58,12 @@ demo: install
 	@$(call demo_run,checkov-terraform,$(CHECKOV_WITH_PACK) --framework terraform --quiet -d fixtures/terraform/bad,$(FOUND_BY_CHECKOV))
 	@echo "== checkov + hoplint, Terraform plan (terraform show -json) of a change that breaks HOP303 =="
 	@$(call demo_run,checkov-plan,$(CHECKOV_WITH_PACK) --framework terraform_plan --quiet -f fixtures/terraform/plan/bad.json,$(FOUND_BY_CHECKOV))
+	@echo "== checkov + hoplint, an application of nested stacks whose network stack breaks HOP303 =="
+	@$(call demo_run,checkov-application,$(CHECKOV_WITH_PACK) --framework cloudformation --quiet -d $(DEMO_APPLICATION),$(FOUND_BY_CHECKOV))
+	@echo "== cfn-lint + hoplint, the same application's templates: the line to change, in the network stack =="
+	@$(call demo_run,cfn-lint-application,$(CFN_LINT_WITH_PACK) $(addprefix $(DEMO_APPLICATION)/,$(DEMO_APPLICATION_TEMPLATES)),$(FOUND_BY_CFN_LINT))
+	@echo "== hoplint explain: the application's paths across its templates =="
+	@$(call demo_run,explain-application,$(BIN)/hoplint explain $(DEMO_APPLICATION),$(FOUND_BY_CHECKOV))
 	@echo "== hoplint explain: the paths of a bad template, each gate marked pass/FAIL/unknown =="
 	@$(call demo_run,explain,$(BIN)/hoplint explain fixtures/cloudformation/bad/HOP303-task-sg-allows-wrong-port.yaml,$(FOUND_BY_CHECKOV))
 	@echo "== What hoplint caught: every bad fixture breaks the rule its name says, every good one nothing =="
@@ -63,6 +71,7 @@ demo: install
 	@echo "  cfn-lint, CloudFormation:  $(call hoplint_matches,cfn-lint) findings at their lines in the bad fixtures, $(call hoplint_matches,cfn-lint-good) in the good ones"
 	@echo "  checkov, Terraform:        $(call failed_checks,checkov-terraform) failed checks in the bad configurations, $(call failed_checks,checkov-terraform-good) in the good ones"
 	@echo "  checkov, Terraform plan:   $(call failed_checks,checkov-plan) failed check"
+	@echo "  an application of stacks:  checkov $(call failed_checks,checkov-application) failed check, cfn-lint $(call hoplint_matches,cfn-lint-application) finding, explain: $$(tail -n 1 $(DEMO_OUT)/explain-application.txt)"
 	@echo "  hoplint explain:           $$(tail -n 1 $(DEMO_OUT)/explain.txt)"
 
 test: install

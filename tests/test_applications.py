@@ -20,6 +20,7 @@ from oracle import APPLICATIONS_DIR, REPO_ROOT, TEMPLATE_SUFFIXES, proves_the_ma
 
 from policies import RULES, Verdict
 from policies.analysis import analyze_paths
+from policies.findings import fix_resource
 
 EXPECTED = json.loads((APPLICATIONS_DIR / "expected.json").read_text())
 APPLICATIONS = sorted(EXPECTED)
@@ -69,24 +70,19 @@ def test_the_engine_judges_the_application_as_deployed(application, monkeypatch)
 
 
 @pytest.mark.parametrize("application", BAD)
-def test_checkov_fails_the_broken_hop_of_the_application(application, tmp_path):
-    run = run_checkov("-d", ".", "--framework", "cloudformation", "--check", "CKV_HOP_*",
-                      cwd=APPLICATIONS_DIR / application, output_dir=tmp_path)
+def test_checkov_fails_the_broken_hop_of_the_application_on_the_resource_to_fix(application, tmp_path):
+    directory = APPLICATIONS_DIR / application
+    run = run_checkov("-d", ".", "--framework", "cloudformation", "--check", "CKV_HOP_*", cwd=directory,
+                      output_dir=tmp_path)
     failed = sorted((record["check_id"], record["file_path"].lstrip("/"), record["resource"].split(".")[-1])
                     for record in run.records if record["status"] == "FAILED")
-    expected = sorted(("CKV_HOP_" + f["rule"][3:], *_reported_on(application, f))
-                      for f in EXPECTED[application] if f["verdict"] == "FAILED")
-    assert failed == expected
+    scan = analyze_paths([str(directory / name) for name in templates_of(application)])
+    expected = sorted((RULES[finding.rule_id].checkov_id, Path(file).relative_to(directory).as_posix(), logical_id)
+                      for finding in scan.analyses[0].findings if finding.verdict is Verdict.FAILED
+                      for file, logical_id in [fix_resource(finding)])
+    assert failed == expected and len(expected) == len(
+        [f for f in EXPECTED[application] if f["verdict"] == "FAILED"])
     assert run.process.returncode == 1
-
-
-def _reported_on(application: str, finding: dict) -> tuple:
-    """(template, logical id) of the resource a finding is reported on: its stack's template."""
-    scan = analyze_paths([str(APPLICATIONS_DIR / application / name) for name in templates_of(application)])
-    analysis = scan.analyses[0]
-    stack_label, _, logical_id = finding["resource"].rpartition("/")
-    stack = next(stack for stack in analysis.application.stacks if stack.label == stack_label)
-    return Path(stack.source).relative_to(APPLICATIONS_DIR / application).as_posix(), logical_id
 
 
 @pytest.mark.parametrize("application", BAD)

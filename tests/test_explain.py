@@ -503,9 +503,9 @@ MODULES_PATH = ('client (internet) -> listener module.alb.aws_lb_listener.this["
 TERRAFORM_MODULE_PATHS = {
     "fixtures/terraform/good/terraform-aws-modules-alb-ecs": (EXIT_CLEAN, MODULES_PATH, (PASSED,) * 4),
     "fixtures/terraform/bad/HOP301-alb-module-egress-limited-to-vpc-cidr": (
-        EXIT_FAILED, MODULES_PATH, (PASSED, FAILED, PASSED, PASSED)),
+        EXIT_FAILED, MODULES_PATH, (PASSED, FAILED, PASSED, FAILED)),  # health checks take the target port
     "fixtures/terraform/bad/HOP303-ecs-module-ingress-rule-wrong-port": (
-        EXIT_FAILED, MODULES_PATH, (PASSED, PASSED, FAILED, PASSED)),
+        EXIT_FAILED, MODULES_PATH, (PASSED, PASSED, FAILED, FAILED)),
     "fixtures/terraform/good/terraform-aws-modules-alb-v8-ecs-v5": (
         EXIT_CLEAN, "client (internet) -> listener module.alb.aws_lb_listener.frontend_http_tcp[0] HTTP:80 -> target "
                     "group module.alb.aws_lb_target_group.main[0] HTTP:8080 (ip) -> service "

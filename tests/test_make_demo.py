@@ -19,6 +19,8 @@ SUMMARY = re.compile(
     r"  cfn-lint, CloudFormation:  (\d+) findings at their lines in the bad fixtures, 0 in the good ones\n"
     r"  checkov, Terraform:        (\d+) failed checks in the bad configurations, 0 in the good ones\n"
     r"  checkov, Terraform plan:   1 failed check\n"
+    r"  an application of stacks:  checkov 1 failed check, cfn-lint 1 finding, explain: 1 application, 1 path: "
+    r"1 failed, 0 unknown, 0 passed\n"
     r"  hoplint explain:           1 template, 1 path: 1 failed, 0 unknown, 0 passed\n$")
 
 

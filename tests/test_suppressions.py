@@ -41,7 +41,7 @@ def test_every_engine_failure_on_the_fixtures_is_fixed_in_a_resource_of_its_temp
     analysis = analyze_file(str(fixture))
     resources = analysis.deployments[0].topology.resource_types
     (failed,) = [f for f in analysis.findings if f.verdict is Verdict.FAILED]
-    assert fix_resource(failed) == (None, "AppIngressFromAlb") and resources["AppIngressFromAlb"] == (
+    assert fix_resource(failed) == (str(fixture), "AppIngressFromAlb") and resources["AppIngressFromAlb"] == (
         "AWS::EC2::SecurityGroupIngress")
 
 

@@ -284,4 +284,6 @@ def test_checkov_with_the_pack_on_hostile_terraform_proves_nothing_it_did_not_ev
     assert not [key for key in judged if key[0] == "nested-150"]
     assert f"hoplint: cannot judge {tmp_path / 'nested-150'}: " in process.stderr
     assert "nested deeper than 100 levels" in process.stderr
-    assert judged["bad-module", "CKV_HOP_303", "module.web.aws_ecs_service.this"] == "FAILED"
+    failed = [resource for (root, check_id, resource), status in judged.items()
+              if (root, check_id, status) == ("bad-module", "CKV_HOP_303", "FAILED")]
+    assert failed and all("aws_vpc_security_group_ingress_rule" in resource for resource in failed)  # the fix
