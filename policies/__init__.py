@@ -1,10 +1,21 @@
 """hoplint's engine: templates in, findings about every client -> ALB -> ECS hop out.
 
-Imports neither checkov nor cfn-lint: the adapters under custom_checks/ call into it.
+Imports neither checkov nor cfn-lint (but cfn-lint's conditions solver, where a template needs it): the
+adapters under custom_checks/ call into it. The CloudFormation entry points are imported when first used: a
+checkov run over Terraform only needs none of the CloudFormation reader.
 """
 
-from policies.analysis import Analysis, analyze_document, analyze_file
+from typing import Any
+
 from policies.catalog import RULES, Rule
-from policies.findings import Finding, Verdict
+from policies.findings import Analysis, Finding, Verdict
 
 __all__ = ["Analysis", "Finding", "RULES", "Rule", "Verdict", "analyze_document", "analyze_file"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("analyze_document", "analyze_file"):
+        from policies import analysis
+
+        return getattr(analysis, name)
+    raise AttributeError(f"module 'policies' has no attribute {name!r}")

@@ -88,7 +88,6 @@ def _make_engine_importable() -> None:
 _make_engine_importable()
 
 from policies import RULES, Rule, Verdict  # noqa: E402  (needs the path set above)
-from policies.analysis import analyze_paths  # noqa: E402
 from policies.cache import cached  # noqa: E402
 from policies.catalog import (  # noqa: E402
     CLOUDFORMATION_TYPES, ERROR, INFORMATION, RULE_OF_CHECKOV_ID, WARNING)
@@ -286,6 +285,8 @@ class GraphVerdicts:
             # network stack whose exports the others import.
             files = sorted({str(vertex["file_path_"]) for _, vertex in self.vertices
                             if str(vertex.get("resource_type", "")).startswith("AWS::") and "file_path_" in vertex})
+            from policies.analysis import analyze_paths  # not imported for Terraform: the CloudFormation reader
+
             try:
                 self._templates = analyze_paths(files)
             except Exception:  # an engine bug: say it, judge nothing of these templates
