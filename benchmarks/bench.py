@@ -43,7 +43,7 @@ import tracemalloc
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import yaml
 
@@ -68,6 +68,9 @@ ENGINE_RUNS = 5  # in one process, interleaved: each run is short
 
 CHECKOV_MAX_OVERHEAD = 0.05
 CFN_LINT_MAX_OVERHEAD = 0.10
+# hoplint's own share of the instructions at 124 services (#16): with the pack over the no-op control in
+# checkov (which charges any check's results to the run), with over without in cfn-lint (no such charge).
+OWN_MAX_SHARE = 0.01
 # Engine time per resource at the largest size over that at the mid size: 1 when linear, about
 # 4,004 / 204 = 20 if the engine compared every security-group rule with every service.
 ENGINE_LINEARITY_MID_SIZE = 50
@@ -250,7 +253,8 @@ class Comparison:
     def command(self, variant: str) -> list:
         if self.tool == "cfn-lint":
             pack = ["--append-rules", str(CFN_LINT_RULES)] if variant == "with" else []
-            return [str(TOOLS_DIR / "cfn-lint"), *pack, "--", str(self.target)]
+            templates = self.target / "**" / "*.yaml" if self.target.is_dir() else self.target  # cfn-lint globs
+            return [str(TOOLS_DIR / "cfn-lint"), *pack, "--", str(templates)]
         scanned = ["-f", str(self.target)] if self.target.is_file() else ["-d", str(self.target)]
         checks = {"without": None, "with": CHECKOV_CHECKS, "no-op": self.no_op_pack}[variant]
         pack = ["--external-checks-dir", str(checks)] if checks else []
@@ -275,7 +279,7 @@ class Comparison:
             raise SystemExit(f"{self.label} ({variant}): checkov failed:\n{run.stdout[-2000:]}{run.stderr[-4000:]}")
         if "hoplint: " in run.stderr:
             raise SystemExit(f"{self.label}: the pack could not judge the stack:\n{run.stderr[-4000:]}")
-        if variant == "without":
+        if variant == "without" or "without" not in self.runs:  # counted earlier (--pack-only): not compared
             return
         # The first round runs "without" first.
         passed, *others = map(int, summary.groups())
@@ -327,6 +331,11 @@ def interquartile(values: list) -> tuple:
 
 # The largest CloudFormation stack: under valgrind a run takes minutes.
 INSTRUCTIONS_SERVICES = 124
+# And an application of stacks.APPLICATION_STACKS stacks (a network stack exporting, service stacks importing,
+# a parent nesting the others), one service per service stack: checkov -d over its directory, cfn-lint over
+# all its templates in one run.
+APPLICATION_LAYOUT = f"application of {stacks.APPLICATION_STACKS} stacks"
+INSTRUCTIONS_APPLICATION_SERVICES = stacks.APPLICATION_STACKS - 2
 
 
 def count_instructions(command: list, cwd: Path) -> tuple:
@@ -340,29 +349,71 @@ def count_instructions(command: list, cwd: Path) -> tuple:
     return sum(map(int, counts)), run
 
 
-def instruction_rows(comparisons: list, cwd: Path) -> list:
-    """Every variant of the comparisons at INSTRUCTIONS_SERVICES, counted once, as many at a time as cores."""
-    chosen = [comparison for comparison in comparisons if comparison.services == INSTRUCTIONS_SERVICES]
-    jobs = [(comparison, variant) for comparison in chosen for variant in comparison.variants]
+def instruction_rows(comparisons: list, cwd: Path, baselines: dict | None = None) -> list:
+    """Every variant of the comparisons at INSTRUCTIONS_SERVICES, counted once, as many at a time as cores.
+
+    `baselines` (see previous_baselines) gives the counts of the runs without the pack and with the control
+    pack: then only the runs with the pack are counted."""
+    baselines = baselines or {}
+    chosen = [comparison for comparison in comparisons
+              if comparison.services == INSTRUCTIONS_SERVICES or comparison.layout == APPLICATION_LAYOUT]
+    jobs = [(comparison, variant) for comparison in chosen for variant in comparison.variants
+            if variant not in baselines.get(row_key(comparison), {})]
     print(f"counting instructions of {len(jobs)} runs under valgrind (minutes each)", flush=True)
     with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
         counted = list(pool.map(lambda job: count_instructions(job[0].command(job[1]), cwd), jobs))
     rows = []
     for comparison in chosen:
-        counts = {}
+        counts = dict(baselines.get(row_key(comparison), {}))
         for (owner, variant), (instructions, run) in zip(jobs, counted):
             if owner is comparison:  # "without" comes first: the other runs are checked against it
                 comparison.check(run, variant)
                 comparison.runs.setdefault(variant, []).append(run)
                 counts[variant] = instructions
-        row = {"tool": comparison.tool, "framework": comparison.framework, "services": comparison.services,
+        row = {"tool": comparison.tool, "framework": comparison.framework,
+               **({"layout": comparison.layout} if comparison.layout else {}), "services": comparison.services,
                "resources": comparison.resources, "instructions": counts,
                "overhead": round(counts["with"] / counts["without"] - 1, 4), "max_overhead": comparison.max_overhead}
+        if set(counts) - {"with"} <= set(baselines.get(row_key(comparison), {})) and baselines:
+            row["baselines_from"] = baselines["from"]
         if "no-op" in counts:
             row["no_op_overhead"] = round(counts["no-op"] / counts["without"] - 1, 4)
             row["own_overhead"] = round(counts["with"] / counts["no-op"] - 1, 4)
         rows.append(row)
     return rows
+
+
+def row_key(row: Any) -> tuple:
+    """A comparison or an instructions row, as the other one names it."""
+    get = (lambda name: row.get(name, "")) if isinstance(row, dict) else (lambda name: getattr(row, name))
+    return get("tool"), get("framework"), get("layout"), get("services")
+
+
+def previous_baselines(path: Path, tools: dict) -> dict:
+    """The counts without the pack and with the control pack of the instructions file at `path`, by row_key,
+    when it was counted with the same checkov, cfn-lint and Python: they do not run hoplint's engine, so a
+    change to the engine leaves them as they were. Rows written before rows named their layout are told apart
+    by their resources and order."""
+    previous = json.loads(path.read_text())
+    if previous.get("tools") != tools or previous.get("machine", {}).get("python") != platform.python_version():
+        raise SystemExit(f"{path} was counted with other tools ({previous.get('tools')}): count every run")
+    baselines: dict = {"from": previous["date"]}
+    seen: set = set()
+    for row in previous["instructions"]:
+        key = row_key(row)
+        if key in seen and not row.get("layout"):
+            key = (*key[:2], "module calls", key[3])  # the module-call twin always came second
+        seen.add(key)
+        baselines[key] = {variant: count for variant, count in row["instructions"].items() if variant != "with"}
+    return baselines
+
+
+def own_share_target(row: dict) -> dict:
+    share = row.get("own_overhead", row["overhead"])
+    layout = f" ({row['layout']})" if row.get("layout") else ""
+    return {"target": f"{row['tool']} {row['framework']}{layout}, {row['services']} services: hoplint's own share at "
+                      f"most {OWN_MAX_SHARE:.0%} of instructions", "measured": f"{share:+.1%}",
+            "passed": share <= OWN_MAX_SHARE}
 
 
 def print_instruction_rows(rows: list) -> None:
@@ -373,7 +424,8 @@ def print_instruction_rows(rows: list) -> None:
         counts = row["instructions"]
         no_op = f"{row['no_op_overhead']:+.1%}" if "no_op_overhead" in row else "-"
         own = f"{row['own_overhead']:+.1%}" if "own_overhead" in row else "-"
-        print(f"{row['tool']:9}{row['framework']:15}{row['services']:>9}{counts['without'] / 1e9:>11.2f}G"
+        framework = row["framework"] + {"module calls": "+modules", APPLICATION_LAYOUT: " app"}.get(row.get("layout"), "")
+        print(f"{row['tool']:9}{framework:15}{row['services']:>9}{counts['without'] / 1e9:>11.2f}G"
               f"{counts['with'] / 1e9:>11.2f}G{row['overhead']:>+10.1%}{no_op:>8}{own:>8}")
 
 
@@ -602,6 +654,11 @@ def tool_version(tool: str) -> str:
     return (process.stdout or process.stderr).strip().splitlines()[-1] if process.returncode == 0 else "unknown"
 
 
+def tools() -> dict:
+    return {"checkov": tool_version("checkov"), "cfn-lint": tool_version("cfn-lint"), "pyyaml": yaml.__version__,
+            "libyaml": yaml.__with_libyaml__}
+
+
 def machine() -> dict:
     cpu = "unknown"
     try:
@@ -686,6 +743,9 @@ def main() -> int:
     parser.add_argument("--instructions", action="store_true",
                         help=f"count instructions under valgrind at {INSTRUCTIONS_SERVICES} services instead of "
                              "timing every size (about 20 minutes on 2 cores)")
+    parser.add_argument("--pack-only", action="store_true",
+                        help="with --instructions: count only the runs with the pack, taking the runs without it "
+                             "and with the control pack from the instructions file (same tools required)")
     parser.add_argument("--output", type=Path, help="results file (default benchmarks/results.json, "
                                                     "or benchmarks/instructions.json with --instructions)")
     parser.add_argument("--terraform-evaluation", action="store_true",
@@ -720,9 +780,10 @@ def main() -> int:
     started, load_before = time.monotonic(), os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="hoplint-bench-") as temporary:
         work = Path(temporary)
-        templates, comparisons = prepare(work)
+        templates, comparisons = prepare(work, application=arguments.instructions)
         if arguments.instructions:
-            rows = instruction_rows(comparisons, work)
+            baselines = previous_baselines(output, tools()) if arguments.pack_only else None
+            rows = instruction_rows(comparisons, work, baselines)
         else:
             measure_seconds(comparisons, arguments.runs, work)
             engine_rows = []
@@ -733,13 +794,13 @@ def main() -> int:
             evaluation_rows = measure_terraform_evaluation(work)
 
     results = {
-        "command": "python benchmarks/bench.py --instructions" if arguments.instructions else "make bench",
+        "command": ("python benchmarks/bench.py --instructions" + (" --pack-only" if arguments.pack_only else "")
+                    if arguments.instructions else "make bench"),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "minutes": round((time.monotonic() - started) / 60, 1),
         "machine": machine(),
         "load_average_1min": {"start": round(load_before[0], 2), "end": round(os.getloadavg()[0], 2)},
-        "tools": {"checkov": tool_version("checkov"), "cfn-lint": tool_version("cfn-lint"),
-                  "pyyaml": yaml.__version__, "libyaml": yaml.__with_libyaml__},
+        "tools": tools(),
         "flags": {
             "checkov": "-f FILE | -d DIR, --framework F --skip-download --quiet --compact "
                        "[--external-checks-dir custom_checks/checkov]; env CKV_SKIP_PACKAGE_UPDATE_CHECK=true "
@@ -752,7 +813,7 @@ def main() -> int:
         checked = [{"target": f"{row['tool']} {row['framework']}, {row['services']} services: pack adds at most "
                               f"{row['max_overhead']:.0%} instructions",
                     "measured": f"{row['overhead']:+.1%}", "passed": row["overhead"] <= row["max_overhead"]}
-                   for row in rows]
+                   for row in rows] + [own_share_target(row) for row in rows]
         results.update(instructions=rows, targets=checked)
     else:
         fit = linear_fit(engine_rows)
@@ -770,8 +831,9 @@ def main() -> int:
     return 0 if all(target["passed"] for target in checked) else 1
 
 
-def prepare(work: Path) -> tuple:
-    """(CloudFormation templates by size, every Comparison), the stacks written under `work`."""
+def prepare(work: Path, application: bool = False) -> tuple:
+    """(CloudFormation templates by size, every Comparison), the stacks written under `work`; `application`: with
+    the comparisons on an application of stacks (APPLICATION_LAYOUT)."""
     templates = {n: stacks.write_cloudformation(work / "cloudformation", n) for n in ENGINE_SIZES}
     judged_counts = {n: judged(templates[n][0]) for n in ENGINE_SIZES}
     pack_results = {n: sum(counts.values()) for n, counts in judged_counts.items()}
@@ -793,6 +855,16 @@ def prepare(work: Path) -> tuple:
         comparisons.append(Comparison("checkov", "terraform", n, stacks.terraform_resource_count(n),
                                       stacks.write_terraform(work / "terraform", n, module_calls=True),
                                       pack_results[n], CHECKOV_MAX_OVERHEAD, no_op_pack, layout="module calls"))
+    if application:
+        services = INSTRUCTIONS_APPLICATION_SERVICES
+        single = stacks.write_cloudformation(work / "cloudformation", services)[0]
+        directory = stacks.write_cloudformation_application(work / "applications", services)[0].parent
+        results = sum(judged(single).values())  # the same services, split into stacks: the same results
+        for tool, maximum, control in (("checkov", CHECKOV_MAX_OVERHEAD, no_op_pack),
+                                       ("cfn-lint", CFN_LINT_MAX_OVERHEAD, None)):
+            comparisons.append(Comparison(tool, "cloudformation", services, stacks.application_resource_count(services),
+                                          directory, results if tool == "checkov" else 0, maximum, control,
+                                          layout=APPLICATION_LAYOUT))
     print(f"stacks in {work}: CloudFormation " + ", ".join(
         f"{n} services = {stacks.cloudformation_resource_count(n)} resources" for n in CLOUDFORMATION_SIZES)
         + "; Terraform " + ", ".join(

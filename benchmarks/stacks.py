@@ -282,7 +282,9 @@ def cloudformation_application(services: int, stacks: int = APPLICATION_STACKS) 
     ingress = "".join(
         _CLOUDFORMATION_INGRESS_RULE.format(port=FIRST_PORT + i, name=service_name(i)) for i in range(1, services + 1)
     )
-    network = _CLOUDFORMATION_HEAD.format(services=services, ingress_rules=ingress)
+    # The network stack takes no service's parameters: cfn-lint warns of parameters a template does not use.
+    network = _CLOUDFORMATION_HEAD.replace(_SERVICE_PARAMETERS, "").replace(
+        "  PrivateSubnetIds:\n    Type: List<AWS::EC2::Subnet::Id>\n", "").format(services=services, ingress_rules=ingress)
     files = {"network.yaml": network.rstrip() + "\n" + _NETWORK_OUTPUTS}
     nested = {}
     for stack in range(service_stacks):

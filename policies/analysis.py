@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 from policies.application import Scan, join
@@ -53,11 +53,23 @@ class ScanAnalysis:
         return Analysis(source=source, problems=[f"{source}: not among the scanned templates"])
 
 
-def analyze_paths(paths: list, environment: dict | None = None) -> ScanAnalysis:
+def analyze_paths(paths: list, environment: dict | None = None, parsed: dict | None = None) -> ScanAnalysis:
     """Analyse the templates at `paths` as one scan, with the deployment description found for it (the file
-    HOPLINT_DEPLOYMENT names, `.hoplint.yaml` at the root of the scan, CDK cloud assemblies)."""
-    templates = [read_template_file(str(path)) for path in paths]
+    HOPLINT_DEPLOYMENT names, `.hoplint.yaml` at the root of the scan, CDK cloud assemblies).
+
+    `parsed` maps absolute paths to the templates a host tool has parsed already (policies.cloudformation.
+    parsed_templates): those files are not read again."""
+    parsed = parsed or {}
+    templates = [_named(parsed.get(os.path.abspath(str(path))), str(path)) or read_template_file(str(path))
+                 for path in paths]
     return analyze_scan(templates, describe_scan([str(path) for path in paths], environment))
+
+
+def _named(scanned: ScannedTemplate | None, source: str) -> ScannedTemplate | None:
+    """`scanned` under the name the caller gives its file: findings name files as the tool named them."""
+    if scanned is None or scanned.source == source:
+        return scanned
+    return replace(scanned, source=source)
 
 
 def analyze_scan(templates: list, description: Description | None = None) -> ScanAnalysis:

@@ -16,10 +16,46 @@ from typing import Any
 MAX_VALUES = 250_000
 # Real templates nest about 15 levels; the reads recurse a few frames per level.
 MAX_NESTING = 200
+_TOO_LARGE = f"it stands for more than {MAX_VALUES} values once YAML aliases are expanded"
+_TOO_DEEP = f"it nests more than {MAX_NESTING} levels deep"
 
 
 def document_problem(document: Any) -> str | None:
     """Why `document` is too large, too deep or circular to analyse; None when it can be analysed."""
+    if not _is_container(document):
+        return None
+    problem = _tree_problem(document)
+    return _graph_problem(document) if problem is _SHARED else problem
+
+
+# A template without aliases to mappings or lists (nearly all of them) is a tree: one pass counts its values and
+# depth as they stand, with no per-container bookkeeping. The first container reached twice sends the document to
+# the general measure.
+_SHARED = "a container is reached twice"
+
+
+def _tree_problem(document: Any) -> str | None:
+    seen: set = set()
+    values = 1
+    pending = [(document, 1)]
+    while pending:
+        node, depth = pending.pop()
+        if id(node) in seen:
+            return _SHARED
+        seen.add(id(node))
+        if depth > MAX_NESTING:
+            return _TOO_DEEP
+        children = node.values() if isinstance(node, dict) else node
+        values += len(children)
+        if values > MAX_VALUES:
+            return _TOO_LARGE
+        pending.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return None
+
+
+def _graph_problem(document: Any) -> str | None:
+    """The measure of a document whose containers may be shared (aliases) or circular: each shared one is
+    measured once and counted wherever it is reached."""
     measured: dict = {}  # id of a dict or list -> (values it stands for once expanded, nesting depth)
     entered: set = set()  # ids of the containers on the path being walked
     pending = [(document, False)]
@@ -32,9 +68,9 @@ def document_problem(document: Any) -> str | None:
             size = 1 + sum(child_size for child_size, _ in children)
             depth = 1 + max((child_depth for _, child_depth in children), default=0)
             if size > MAX_VALUES:
-                return f"it stands for more than {MAX_VALUES} values once YAML aliases are expanded"
+                return _TOO_LARGE
             if depth > MAX_NESTING:
-                return f"it nests more than {MAX_NESTING} levels deep"
+                return _TOO_DEEP
             measured[key] = (size, depth)
         elif _is_container(node) and key not in measured:
             if key in entered:
@@ -43,7 +79,7 @@ def document_problem(document: Any) -> str | None:
             pending.append((node, True))
             pending.extend((child, False) for child in _children(node) if _is_container(child))
             if len(entered) > MAX_NESTING:
-                return f"it nests more than {MAX_NESTING} levels deep"
+                return _TOO_DEEP
     return None
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, Callable
 
 from policies.values import Unknown, as_port, as_text, malformed, shown
 
@@ -371,6 +371,14 @@ class Topology:
         production = {listener for pair in self.blue_green for listener in pair.production_listeners}
         tested = {prop.value for pair in self.blue_green for prop in pair.test_listeners}
         return {listener for listener in tested - production if isinstance(listener, str)}
+
+    def derived(self, name: str, compute: Callable[[Topology], Any]) -> Any:
+        """What readers of the topology derive from it (the rules' hops), computed on first use: a topology does
+        not change once built, and every rule walks the same hops."""
+        derived = self.__dict__.setdefault("_derived", {})
+        if name not in derived:
+            derived[name] = compute(self)
+        return derived[name]
 
     def forwards_to(self, target_group: str) -> list:
         return self._forward_index("target_group").get(target_group, [])

@@ -19,6 +19,15 @@ def load_expected() -> dict:
 
 # Applications of several templates, each a directory with its own oracle (tests/test_applications.py).
 APPLICATIONS_DIR = REPO_ROOT / "fixtures" / "cloudformation-applications"
+APPLICATIONS = sorted(json.loads((APPLICATIONS_DIR / "expected.json").read_text()))
+
+
+def templates_of(application: str) -> list:
+    """The application's templates, relative to its directory (a CDK assembly's other JSON files left out)."""
+    directory = APPLICATIONS_DIR / application
+    return sorted(path.relative_to(directory).as_posix() for path in directory.rglob("*")
+                  if path.suffix in TEMPLATE_SUFFIXES and not path.name.startswith(".")
+                  and not path.name.endswith(("manifest.json", ".assets.json")))
 
 
 def fixture_templates() -> list:

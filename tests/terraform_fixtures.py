@@ -87,7 +87,7 @@ def fixtures_graph() -> tuple:
     from checkov.runner_filter import RunnerFilter
     from checkov.terraform.runner import Runner
 
-    from policies.terraform import graph_vertices_and_edges
+    from policies.checkov_graph import graph_vertices_and_edges
 
     runner = Runner()
     runner.run(root_folder=str(FIXTURES_DIR), runner_filter=RunnerFilter(

@@ -16,25 +16,16 @@ from pathlib import Path
 
 import pytest
 from checkov_runs import run_checkov
-from oracle import APPLICATIONS_DIR, REPO_ROOT, TEMPLATE_SUFFIXES, proves_the_main_path
+from oracle import APPLICATIONS, APPLICATIONS_DIR, REPO_ROOT, proves_the_main_path, templates_of
 
 from policies import RULES, Verdict
 from policies.analysis import analyze_paths
 from policies.findings import fix_resource
 
 EXPECTED = json.loads((APPLICATIONS_DIR / "expected.json").read_text())
-APPLICATIONS = sorted(EXPECTED)
 BAD = [name for name in APPLICATIONS if name.startswith("bad/")]
 CFN_LINT = Path(sys.executable).with_name("cfn-lint")
 HOPLINT = Path(sys.executable).with_name("hoplint")
-
-
-def templates_of(application: str) -> list:
-    """The application's templates, relative to its directory (a CDK assembly's other JSON files left out)."""
-    directory = APPLICATIONS_DIR / application
-    return sorted(path.relative_to(directory).as_posix() for path in directory.rglob("*")
-                  if path.suffix in TEMPLATE_SUFFIXES and not path.name.startswith(".")
-                  and not path.name.endswith(("manifest.json", ".assets.json")))
 
 
 def not_passed(application: str) -> list:

@@ -100,8 +100,9 @@ def test_checkov_builds_once_per_template_for_all_checks(template, checkov_check
 COUNTING_CHECKOV = (
     "import atexit, sys\n"
     "from policies import analysis, cache\n"
+    "from policies.cloudformation import loader\n"
     "atexit.register(lambda: print('BUILD_COUNT', cache.BUILD_COUNT, 'JUDGED', analysis.APPLICATIONS_JUDGED, "
-    "file=sys.stderr))\n"
+    "'PARSED', loader.TEMPLATES_PARSED, file=sys.stderr))\n"
     "from checkov.main import Checkov\n"
     "sys.exit(Checkov(sys.argv[1:]).run())\n"
 )
@@ -118,15 +119,15 @@ def checkov_run_builds(directory: Path, framework: str) -> tuple:
     assert process.returncode in (0, 1), process.stderr
     assert "Passed checks:" in process.stdout, process.stdout
     counts = process.stderr.rsplit("BUILD_COUNT", 1)[1].split()
-    return int(counts[0]), int(counts[2])
+    return int(counts[0]), int(counts[2]), int(counts[4])
 
 
 def test_a_checkov_run_builds_each_cloudformation_template_once():
     """One analysis of the scan, in which each template (an application of one stack: the good fixtures are
-    unrelated) is judged once."""
+    unrelated) is judged once, on checkov's parse of it: hoplint parses no template again."""
     templates = [name for name in TEMPLATES if name.startswith("good/")]
-    assert checkov_run_builds(FIXTURES_DIR / "good", "cloudformation") == (1, len(templates))
+    assert checkov_run_builds(FIXTURES_DIR / "good", "cloudformation") == (1, len(templates), 0)
 
 
 def test_a_checkov_run_builds_a_terraform_configuration_once():
-    assert checkov_run_builds(TERRAFORM_FIXTURES / "good" / "two-services-listener-rules", "terraform") == (1, 0)
+    assert checkov_run_builds(TERRAFORM_FIXTURES / "good" / "two-services-listener-rules", "terraform") == (1, 0, 0)

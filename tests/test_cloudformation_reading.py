@@ -65,6 +65,17 @@ def test_alias_bombs_are_refused_before_expansion():
     assert f"more than {MAX_ALIASES} YAML aliases" in problem
 
 
+def test_a_merge_key_may_be_overridden_but_a_key_not_given_twice():
+    base = ("Defaults: &defaults {Type: AWS::EC2::SecurityGroup, Properties: {GroupDescription: base}}\n"
+            "Resources:\n  Sg:\n    <<: *defaults\n    Properties: {GroupDescription: own}\n")
+    document, line_of, problem = load_template_text(base.encode(), "merge.yaml")
+    assert problem is None
+    assert document["Resources"]["Sg"] == {"Type": "AWS::EC2::SecurityGroup", "Properties": {"GroupDescription": "own"}}
+    assert line_of(("Resources", "Sg", "Properties")) == 5
+    _, _, problem = load_template_text((base + "    Properties: {GroupDescription: again}\n").encode(), "twice.yaml")
+    assert "duplicate key 'Properties' (first at line 5)" in problem
+
+
 TEMPLATE = {
     "Parameters": {
         "Port": {"Type": "Number", "Default": 8080},

@@ -67,7 +67,8 @@ def _render(directory: str) -> tuple:
     from checkov.runner_filter import RunnerFilter
     from checkov.terraform.runner import Runner
 
-    from policies.terraform import GraphReading, graph_vertices_and_edges, read_graph
+    from policies.checkov_graph import graph_vertices_and_edges
+    from policies.terraform import GraphReading, read_graph
 
     runner = Runner()  # a fresh runner: checkov's runners keep the graph of their previous run
     with _quiet():

@@ -105,6 +105,8 @@ def infer_stack_names(stacks: list, index: ExportIndex, scenario: Any) -> list:
 
     Returns the (importing stack, exporting stack) pairs of every import, for joining stacks into applications.
     """
+    if not index.by_name and not index.by_tail:  # nothing to import from: no need to look for imports
+        return []
     proposed: dict = {}  # stack -> names the imports give it
     links = []
     for stack in stacks:

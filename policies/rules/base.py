@@ -90,7 +90,12 @@ def balancer_hop_key(hop: ServiceHop, balancer: Any) -> str:
     return f"{hop.key}:{balancer.id if isinstance(balancer, LoadBalancer) else balancer.reason}"
 
 
-def service_hops(topology: Topology) -> Iterator[ServiceHop]:
+def service_hops(topology: Topology) -> tuple:
+    """Every hop of the topology, in the order of its services and their LoadBalancers entries."""
+    return topology.derived("service_hops", lambda built: tuple(_service_hops(built)))
+
+
+def _service_hops(topology: Topology) -> Iterator[ServiceHop]:
     for service in topology.services.values():
         task_definition = (
             topology.task_definitions.get(service.task_definition)

@@ -8,7 +8,7 @@ resolved (local paths, downloaded registry and git modules): the graph's vertice
 
 The adapter passes the graph's vertices as (index, attribute dict) pairs (rustworkx `graph.nodes()`,
 networkx `graph.nodes(data=True)`) and its edges as (source index, target index, label or {"label": ...}):
-`graph_vertices_and_edges` takes them from either kind of graph object, by duck typing.
+`policies.checkov_graph.graph_vertices_and_edges` takes them from either kind of graph object.
 Vertex dicts are shared with checkov's other checks, which run in threads: they are only read here.
 
 What checkov's rendering gets wrong, and what this module does about it (checkov 3.3.30):
@@ -111,13 +111,6 @@ def read_graph(vertices: Iterable, edges: Iterable, evaluate: bool | None = None
 def resources_from_graph(vertices: Iterable, edges: Iterable) -> list:
     """One resource dict per managed resource instance of the graph, as checkov rendered it."""
     return _Graph(vertices, edges).resources()
-
-
-def graph_vertices_and_edges(graph: Any) -> tuple:
-    """(vertices, edges) of a checkov graph object, as resources_from_graph takes them."""
-    if hasattr(graph, "weighted_edge_list"):  # rustworkx, checkov's default
-        return graph.nodes(), graph.weighted_edge_list()
-    return graph.nodes(data=True), graph.edges(data=True)  # networkx (CHECKOV_GRAPH_FRAMEWORK=NETWORKX)
 
 
 class _Graph:

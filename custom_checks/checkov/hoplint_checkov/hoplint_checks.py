@@ -91,6 +91,7 @@ from policies import RULES, Rule, Verdict  # noqa: E402  (needs the path set abo
 from policies.cache import cached  # noqa: E402
 from policies.catalog import (  # noqa: E402
     CLOUDFORMATION_TYPES, ERROR, INFORMATION, RULE_OF_CHECKOV_ID, WARNING)
+from policies.checkov_graph import graph_vertices_and_edges  # noqa: E402
 from policies.collector import collector_paused  # noqa: E402
 from policies.findings import fix_resource, worst_verdict  # noqa: E402
 from policies.suppressions import CHECKOV, Suppression, Suppressions, application_suppressions  # noqa: E402
@@ -197,8 +198,6 @@ class GraphVerdicts:
     """Every rule's verdicts on the resources of one checkov graph, keyed as checkov's records name them."""
 
     def __init__(self, graph: Any) -> None:
-        from policies.terraform import graph_vertices_and_edges
-
         self.graph = graph
         self.vertices, self.edges = graph_vertices_and_edges(graph)
         self.analyses: dict = {}  # (reader, file) -> Analysis, None when it cannot be judged
@@ -207,6 +206,7 @@ class GraphVerdicts:
         self.records: dict = {}  # Terraform root module -> record address -> resources (records_of_root)
         self.application_suppressions: dict = {}  # id of a CloudFormation application -> its Suppressions
         self._resource_vertices: dict | None = None  # see resource_vertex
+        self._entities: dict = {}  # id of a vertex -> its record_entity, one for all the rules judged on it
         # checkov id -> (absolute file, resource as records name it) -> Judged
         self.judged: dict = {rule.checkov_id: {} for rule in RULES.values()}
         for _, vertex in self.vertices:
@@ -228,13 +228,19 @@ class GraphVerdicts:
                 warn_unreadable(analysis.source, rule, resources[0] if len(resources) == 1 else record_name, findings)
             if verdict == Verdict.PASSED:
                 self.record(rule, vertex, Judged(verdict, [finding.message for finding in findings],
-                                                 record_entity(vertex)))
+                                                 self.entity(vertex)))
             elif verdict == Verdict.FAILED:
                 for finding in findings:
                     if finding.verdict == Verdict.FAILED:
                         fixed = self.resource_vertex(vertex, *fix_resource(finding)) or vertex
                         suppression = self.suppressions(analysis, vertex, fixed).covering(finding, tools=(CHECKOV,))
-                        self.record(rule, fixed, Judged(verdict, [finding.message], record_entity(fixed), suppression))
+                        self.record(rule, fixed, Judged(verdict, [finding.message], self.entity(fixed), suppression))
+
+    def entity(self, vertex: dict) -> dict:
+        # Shared by the records of several rules: checkov copies an entity before it writes into a record.
+        if id(vertex) not in self._entities:
+            self._entities[id(vertex)] = record_entity(vertex)
+        return self._entities[id(vertex)]
 
     def record(self, rule: Rule, vertex: dict, judged: Judged) -> None:
         """Add a verdict to the record of `vertex`'s resource (a module's resource, for another root module; a
@@ -288,7 +294,7 @@ class GraphVerdicts:
             from policies.analysis import analyze_paths  # not imported for Terraform: the CloudFormation reader
 
             try:
-                self._templates = analyze_paths(files)
+                self._templates = analyze_paths(files, parsed=_parsed_templates)
             except Exception:  # an engine bug: say it, judge nothing of these templates
                 logger.warning("hoplint: cannot judge the templates: the engine failed", exc_info=True)
                 self._templates = _NothingJudged()
@@ -448,6 +454,42 @@ def fill_details(record: Any) -> None:
                                    suppress_comment=judged.suppression.comment or judged.suppression.reason)
 
 
+# checkov's parse of the CloudFormation templates of the graph it built last: absolute path -> ScannedTemplate.
+_parsed_templates: dict = {}
+
+
+def take_parsed_templates(definitions: dict) -> None:
+    """Keep checkov's parse of each template (its runner's definitions), converted before its graph builder
+    writes into them (policies.cloudformation.parsed_templates): the engine then reads no file again."""
+    from policies.cloudformation.parsed_templates import parsed_template
+
+    with collector_paused():
+        taken = {os.path.abspath(str(path)): parsed_template(str(path), template)
+                 for path, template in definitions.items()}
+    _parsed_templates.clear()
+    _parsed_templates.update(taken)
+
+
+def _install_parse_hook() -> None:
+    try:
+        from checkov.cloudformation.graph_manager import CloudformationGraphManager
+    except ImportError:
+        return
+
+    def parse_taker(build_graph: Callable) -> Callable:
+        def build_graph_taking_the_parse(manager: Any, definitions: Any, *args: Any, **kwargs: Any) -> Any:
+            _parsed_templates.clear()  # a graph of other templates: never judge it with the last ones
+            try:
+                take_parsed_templates(definitions)
+            except Exception:  # the engine reads the files itself
+                logger.debug("hoplint: cannot take checkov's parse", exc_info=True)
+            return build_graph(manager, definitions, *args, **kwargs)
+
+        return build_graph_taking_the_parse
+
+    wrap_once(CloudformationGraphManager, "build_graph_from_definitions", parse_taker)
+
+
 def _install_details_hook() -> None:
     try:
         from checkov.common.output.report import Report
@@ -484,6 +526,7 @@ def _install_information_filter() -> None:
     wrap_once(RunnerFilter, "should_run_check", information_filter)
 
 
+_install_parse_hook()
 _install_details_hook()
 _install_information_filter()
 install_sarif_hook()
