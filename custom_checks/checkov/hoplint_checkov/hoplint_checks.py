@@ -18,8 +18,11 @@ checkov puts on sys.path), so it runs once per process and its state is one. Eac
 with checkov's CloudFormation and Terraform graph registries (plans run the Terraform one), once per id.
 
 Which resource. A CloudFormation vertex names its template (`file_path_`, as checkov opened it) and its
-logical id (`block_name_`). The engine reads every template of the graph (all of a `checkov -d` scan) and
-judges them as the applications they form (nested stacks, exports and imports, the scan's deployment
+logical id (`block_name_`). The engine judges every template of the graph (all of a `checkov -d` scan) on
+checkov's own parse of it: ``CloudformationGraphManager.build_graph_from_definitions`` is wrapped, once per
+process, to convert checkov's parsed templates before its graph builder writes into them
+(policies.cloudformation.parsed_templates, with the loader's guards); a template missing there (checkov's
+internals changed) is read from its file. It judges them as the applications they form (nested stacks, exports and imports, the scan's deployment
 description), with its own line numbers; a template deployed as several stacks is one record per resource,
 with the worst of their verdicts. A Terraform configuration's vertices and edges become the engine's resource
 dicts, analysed per root module; a plan's vertices name the plan file, which the engine reads. A PASSED record
