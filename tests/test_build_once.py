@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from cfnlint.api import ManualArgs, lint
 from checkov_runs import checkov_graph
-from oracle import FIXTURES_DIR, REPO_ROOT, fixture_templates
+from oracle import APPLICATIONS, APPLICATIONS_DIR, FIXTURES_DIR, REPO_ROOT, fixture_templates, templates_of
 from policies import RULES, Verdict, analyze_file, cache
 
 CFN_LINT_RULES = REPO_ROOT / "custom_checks" / "cfn_lint"
@@ -131,3 +131,30 @@ def test_a_checkov_run_builds_each_cloudformation_template_once():
 
 def test_a_checkov_run_builds_a_terraform_configuration_once():
     assert checkov_run_builds(TERRAFORM_FIXTURES / "good" / "two-services-listener-rules", "terraform") == (1, 0, 0)
+
+
+# One whole cfn-lint run over several templates, in its own process, reporting what it judged when it exits.
+COUNTING_CFN_LINT = (
+    "import atexit, sys\n"
+    "from policies import analysis, cache\n"
+    "atexit.register(lambda: print('BUILD_COUNT', cache.BUILD_COUNT, 'JUDGED', analysis.APPLICATIONS_JUDGED, "
+    "file=sys.stderr))\n"
+    "from cfnlint.runner import main\n"
+    "sys.argv[0] = 'cfn-lint'\n"
+    "main()\n"
+)
+
+
+@pytest.mark.parametrize("application", [name for name in APPLICATIONS if len(templates_of(name)) > 2])
+def test_a_cfn_lint_run_judges_an_application_once(application):
+    """Each template of the run is linted in turn, and each asks for the application it belongs to: the
+    application is judged once, not once per template."""
+    directory = APPLICATIONS_DIR / application
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, (str(REPO_ROOT), os.environ.get("PYTHONPATH")))))
+    process = subprocess.run(
+        [sys.executable, "-c", COUNTING_CFN_LINT, "--append-rules", str(CFN_LINT_RULES), "--",
+         *templates_of(application)],
+        cwd=directory, env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert process.returncode in (0, 2, 4, 6, 8, 10, 12, 14), process.stderr
+    counts = process.stderr.rsplit("BUILD_COUNT", 1)[1].split()
+    assert int(counts[2]) == 1, process.stderr

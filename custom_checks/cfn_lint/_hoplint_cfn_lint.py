@@ -151,17 +151,28 @@ def _analyse(template: Any, source: str) -> TemplateAnalysis:
 _run: dict = {"files": None, "config": None}
 _decoded: dict = {}  # absolute path -> (size and modification time, cfn-lint's decode result)
 _DECODED_KEPT = 256
+# Absolute path -> the ScannedTemplate each template of this run is in its scan. The engine's cache knows parsed
+# templates by identity: every template of an application must be the same object in the scan of each of them
+# (the one cfn-lint lints, the others as decoded here), in the same order, or each template of the run would
+# judge the whole application again.
+_in_run: dict = {}
 
 
 def _scan_of(template: Any, source: str) -> tuple:
     """(ScannedTemplates of the run, the run's deployment description) for the template being linted."""
     files = _run["files"] or []
     if source == "<stdin>" or not any(same_file(path, source) for path in files):
-        files = [source] if source != "<stdin>" else []
-    scanned = [ScannedTemplate(source, template)]
+        return ([ScannedTemplate(source, template)], describe_scan([source] if source != "<stdin>" else []))
+    scanned = []
     for path in files:
-        if not same_file(path, source):
-            scanned.append(_decode_for_scan(path))
+        key = os.path.abspath(path)
+        if same_file(path, source):
+            kept = _in_run.get(key)
+            if kept is None or kept.template is not template:
+                kept = _in_run[key] = ScannedTemplate(path, template)
+        else:
+            kept = _in_run.get(key) or _in_run.setdefault(key, _decode_for_scan(path))
+        scanned.append(kept)
     return scanned, describe_scan(files)
 
 
@@ -195,6 +206,7 @@ def _remember_run(run: Callable) -> Callable:
     def run_noting_the_templates(rules: Any, filename: Any, cfn: Any, config: Any = None) -> Any:
         if config is not None and config is not _run["config"]:
             _run["config"] = config
+            _in_run.clear()
             try:
                 _run["files"] = list(config.templates or [])
             except Exception:  # a configuration cfn-lint itself cannot expand: lint the template alone

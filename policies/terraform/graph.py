@@ -41,7 +41,7 @@ import os
 import re
 from collections import deque
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any, Iterable
 
 from policies.terraform.hcl.evaluation import ConfigurationFiles, TooComplex, Unsupported, evaluate_configuration
@@ -371,6 +371,7 @@ def _label_covers(label: str, path: str) -> bool:
     return label == path or path.startswith(label + ".") or label.startswith(path + ".")
 
 
+@lru_cache(maxsize=4096)  # asked of every key of every vertex, twice: a few hundred distinct names
 def _is_argument(name: str) -> bool:
     """checkov adds flattened "a.b.0" copies, internal "x_" keys and a few more next to the arguments."""
     return "." not in name and not name.endswith("_") and not name.startswith("__") and name not in (
