@@ -380,7 +380,7 @@ def instruction_rows(comparisons: list, cwd: Path, baselines: dict | None = None
                **({"layout": comparison.layout} if comparison.layout else {}), "services": comparison.services,
                "resources": comparison.resources, "instructions": counts,
                "overhead": round(counts["with"] / counts["without"] - 1, 4), "max_overhead": comparison.max_overhead}
-        if set(counts) - {"with"} <= set(baselines.get(row_key(comparison), {})) and baselines:
+        if row_key(comparison) in baselines:
             row["baselines_from"] = baselines["from"]
         if "no-op" in counts:
             row["no_op_overhead"] = round(counts["no-op"] / counts["without"] - 1, 4)
@@ -398,19 +398,13 @@ def row_key(row: Any) -> tuple:
 def previous_baselines(path: Path, tools: dict) -> dict:
     """The counts without the pack and with the control pack of the instructions file at `path`, by row_key,
     when it was counted with the same checkov, cfn-lint and Python: they do not run hoplint's engine, so a
-    change to the engine leaves them as they were. Rows written before rows named their layout are told apart
-    by their resources and order."""
+    change to the engine leaves them as they were."""
     previous = json.loads(path.read_text())
     if previous.get("tools") != tools or previous.get("machine", {}).get("python") != platform.python_version():
         raise SystemExit(f"{path} was counted with other tools ({previous.get('tools')}): count every run")
     baselines: dict = {"from": previous["date"]}
-    seen: set = set()
     for row in previous["instructions"]:
-        key = row_key(row)
-        if key in seen and not row.get("layout"):
-            key = (*key[:2], "module calls", key[3])  # the module-call twin always came second
-        seen.add(key)
-        baselines[key] = {variant: count for variant, count in row["instructions"].items() if variant != "with"}
+        baselines[row_key(row)] = {variant: count for variant, count in row["instructions"].items() if variant != "with"}
     return baselines
 
 

@@ -16,8 +16,10 @@ from typing import Any
 MAX_VALUES = 250_000
 # Real templates nest about 15 levels; the reads recurse a few frames per level.
 MAX_NESTING = 200
-_TOO_LARGE = f"it stands for more than {MAX_VALUES} values once YAML aliases are expanded"
-_TOO_DEEP = f"it nests more than {MAX_NESTING} levels deep"
+# Why a document is refused, as every reader of parsed documents says it (policies.cloudformation.parsed_templates).
+TOO_LARGE = f"it stands for more than {MAX_VALUES} values once YAML aliases are expanded"
+TOO_DEEP = f"it nests more than {MAX_NESTING} levels deep"
+CIRCULAR = "a YAML alias refers to a mapping or list that contains it"
 
 
 def document_problem(document: Any) -> str | None:
@@ -44,11 +46,11 @@ def _tree_problem(document: Any) -> str | None:
             return _SHARED
         seen.add(id(node))
         if depth > MAX_NESTING:
-            return _TOO_DEEP
+            return TOO_DEEP
         children = node.values() if isinstance(node, dict) else node
         values += len(children)
         if values > MAX_VALUES:
-            return _TOO_LARGE
+            return TOO_LARGE
         pending.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
     return None
 
@@ -68,18 +70,18 @@ def _graph_problem(document: Any) -> str | None:
             size = 1 + sum(child_size for child_size, _ in children)
             depth = 1 + max((child_depth for _, child_depth in children), default=0)
             if size > MAX_VALUES:
-                return _TOO_LARGE
+                return TOO_LARGE
             if depth > MAX_NESTING:
-                return _TOO_DEEP
+                return TOO_DEEP
             measured[key] = (size, depth)
         elif _is_container(node) and key not in measured:
             if key in entered:
-                return "a YAML alias refers to a mapping or list that contains it"
+                return CIRCULAR
             entered.add(key)
             pending.append((node, True))
             pending.extend((child, False) for child in _children(node) if _is_container(child))
             if len(entered) > MAX_NESTING:
-                return _TOO_DEEP
+                return TOO_DEEP
     return None
 
 

@@ -373,8 +373,8 @@ class Topology:
         return {listener for listener in tested - production if isinstance(listener, str)}
 
     def derived(self, name: str, compute: Callable[[Topology], Any]) -> Any:
-        """What readers of the topology derive from it (the rules' hops), computed on first use: a topology does
-        not change once built, and every rule walks the same hops."""
+        """What readers of the topology derive from it (the rules' hops, the forwards by target group), computed on
+        first use: a topology does not change once built, and every rule walks the same hops."""
         derived = self.__dict__.setdefault("_derived", {})
         if name not in derived:
             derived[name] = compute(self)
@@ -388,15 +388,16 @@ class Topology:
 
     def _forward_index(self, attribute: str) -> dict:
         """Forwards grouped by one end, built on first use so lookups stay linear overall."""
-        indexes = self.__dict__.setdefault("_forward_indexes", {})
-        if attribute not in indexes:
-            index: dict = {}
-            for forward in self.forwards:
+
+        def index(topology: Topology) -> dict:
+            grouped: dict = {}
+            for forward in topology.forwards:
                 end = getattr(forward, attribute)
                 if isinstance(end, str):
-                    index.setdefault(end, []).append(forward)
-            indexes[attribute] = index
-        return indexes[attribute]
+                    grouped.setdefault(end, []).append(forward)
+            return grouped
+
+        return self.derived(f"forwards by {attribute}", index)
 
 
 def normalized_protocol(value: Any, missing: str) -> Any:

@@ -176,7 +176,9 @@ def _scan_of(template: Any, source: str) -> tuple:
             if kept is None or kept.template is not template:
                 kept = _in_run[key] = ScannedTemplate(path, template)
         else:
-            kept = _in_run.get(key) or _in_run.setdefault(key, _decode_for_scan(path))
+            if key not in _in_run:
+                _in_run[key] = _decode_for_scan(path)
+            kept = _in_run[key]
         scanned.append(kept)
     if _run["description"] is None:  # read once per run, as the templates are
         _run["description"] = describe_scan(files)

@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from policies.cloudformation.loader import MarkedDict, MarkedList, ScannedTemplate, line_finder
-from policies.document_limits import MAX_NESTING, MAX_VALUES
+from policies.document_limits import CIRCULAR, MAX_NESTING, MAX_VALUES, TOO_DEEP, TOO_LARGE
 
 # The entries checkov's parser adds to every mapping: where the mapping is, not what the template says.
 HOST_LINE_ENTRIES = frozenset(("__file__", "__startline__", "__endline__"))
@@ -54,12 +54,12 @@ class _Conversion:
         if converted is not None:
             return converted
         if key in self.entered:
-            raise _Refused("a YAML alias refers to a mapping or list that contains it")
+            raise _Refused(CIRCULAR)
         if depth >= MAX_NESTING:
-            raise _Refused(f"it nests more than {MAX_NESTING} levels deep")
+            raise _Refused(TOO_DEEP)
         self.values += len(node)
         if self.values > MAX_VALUES:
-            raise _Refused(f"it stands for more than {MAX_VALUES} values once YAML aliases are expanded")
+            raise _Refused(TOO_LARGE)
         self.entered.add(key)
         line = _line(node, line)  # a short-form function's mapping, a list: where it starts
         if isinstance(node, dict):

@@ -466,11 +466,29 @@ def take_parsed_templates(definitions: dict) -> None:
     writes into them (policies.cloudformation.parsed_templates): the engine then reads no file again."""
     from policies.cloudformation.parsed_templates import parsed_template
 
+    _parsed_templates.clear()  # a graph of other templates: never judged with the last ones, even if this fails
     with collector_paused():
         taken = {os.path.abspath(str(path)): parsed_template(str(path), template)
                  for path, template in definitions.items()}
-    _parsed_templates.clear()
     _parsed_templates.update(taken)
+
+
+def _step_before(owner: Any, name: str, parameter: str, step: Callable, lost: str) -> None:
+    """Wrap checkov's method `owner.name` (once per process) so that `step` first sees the argument of its first
+    `parameter`, given by position or by name (checkov calls `add_record(record=...)`). A failing step is logged,
+    saying what is `lost`, and the method runs as it always does."""
+
+    def stepping_first(method: Callable) -> Callable:
+        def method_after_the_step(instance: Any, *args: Any, **kwargs: Any) -> Any:
+            try:
+                step(args[0] if args else kwargs[parameter])
+            except Exception:  # hoplint's extra must never cost checkov its own work
+                logger.debug("hoplint: %s", lost, exc_info=True)
+            return method(instance, *args, **kwargs)
+
+        return method_after_the_step
+
+    wrap_once(owner, name, stepping_first)
 
 
 def _install_parse_hook() -> None:
@@ -478,19 +496,8 @@ def _install_parse_hook() -> None:
         from checkov.cloudformation.graph_manager import CloudformationGraphManager
     except ImportError:
         return
-
-    def parse_taker(build_graph: Callable) -> Callable:
-        def build_graph_taking_the_parse(manager: Any, definitions: Any, *args: Any, **kwargs: Any) -> Any:
-            _parsed_templates.clear()  # a graph of other templates: never judge it with the last ones
-            try:
-                take_parsed_templates(definitions)
-            except Exception:  # the engine reads the files itself
-                logger.debug("hoplint: cannot take checkov's parse", exc_info=True)
-            return build_graph(manager, definitions, *args, **kwargs)
-
-        return build_graph_taking_the_parse
-
-    wrap_once(CloudformationGraphManager, "build_graph_from_definitions", parse_taker)
+    _step_before(CloudformationGraphManager, "build_graph_from_definitions", "definitions", take_parsed_templates,
+                 "cannot take checkov's parse: the engine reads the files itself")
 
 
 def _install_details_hook() -> None:
@@ -498,18 +505,7 @@ def _install_details_hook() -> None:
         from checkov.common.output.report import Report
     except ImportError:
         return
-
-    def details_filler(add_record: Callable) -> Callable:
-        def add_record_with_details(report: Any, record: Any, *args: Any, **kwargs: Any) -> Any:
-            try:
-                fill_details(record)
-            except Exception:  # details are a nicety: never lose the record over them
-                logger.debug("hoplint: no details for a record", exc_info=True)
-            return add_record(report, record, *args, **kwargs)
-
-        return add_record_with_details
-
-    wrap_once(Report, "add_record", details_filler)
+    _step_before(Report, "add_record", "record", fill_details, "no details for a record")  # details are a nicety
 
 
 def _install_information_filter() -> None:
