@@ -37,21 +37,27 @@ _SHARED = "a container is reached twice"
 
 
 def _tree_problem(document: Any) -> str | None:
-    seen: set = set()
+    """Measured level by level: each level's containers are told apart by their ids in one set update."""
+    seen = {id(document)}
     values = 1
-    pending = [(document, 1)]
-    while pending:
-        node, depth = pending.pop()
-        if id(node) in seen:
-            return _SHARED
-        seen.add(id(node))
+    level = [document]
+    depth = 1
+    while level:
         if depth > MAX_NESTING:
             return TOO_DEEP
-        children = node.values() if isinstance(node, dict) else node
-        values += len(children)
+        below: list = []
+        for node in level:
+            children = node.values() if isinstance(node, dict) else node
+            values += len(children)
+            below += [child for child in children if isinstance(child, (dict, list))]
         if values > MAX_VALUES:
             return TOO_LARGE
-        pending.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+        known = len(seen)
+        seen.update(map(id, below))
+        if len(seen) - known < len(below):
+            return _SHARED
+        level = below
+        depth += 1
     return None
 
 

@@ -80,7 +80,7 @@ def template_problems(template: Any) -> list:
     document = template.template
     if not isinstance(document, dict) or not isinstance(document.get("Resources"), dict):
         return [f"{source}: not a CloudFormation template (no Resources mapping)"]
-    too_much = document_problem(document)
+    too_much = None if template.measured else document_problem(document)
     if too_much:
         return [f"{source}: not analysed: {too_much}"]
     # A resource whose kind cannot be read could be the one that decides a hop (an egress rule takes away a

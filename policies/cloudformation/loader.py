@@ -204,6 +204,9 @@ class ScannedTemplate:
     line_of: Callable | None = None  # path inside the document -> 1-based line, when the reader kept them
     problem: str | None = None  # why the file is no template the engine can judge
     digest: str = ""  # of the bytes read, so that an edited file is read again
+    # The reader measured the document as it read it: a tree (no YAML alias shares a mapping or list) within the
+    # document limits, which need not be measured again (policies.document_limits).
+    measured: bool = False
 
 
 # CloudFormation takes templates of up to 1 MB: a file ten times larger is no template, refused unread.

@@ -10,7 +10,7 @@ parsing the file again.
 The loader's guards hold for what the host hands over: nesting deeper than MAX_NESTING, more than MAX_VALUES
 values and a mapping or list inside itself are refused as problems of the template, never raised. A mapping or
 list reached twice (a YAML alias) stays one object, so document_problem counts its expansion as it does for the
-loader's documents.
+loader's documents; a document without one was measured whole by the conversion, and is not measured again.
 """
 
 from __future__ import annotations
@@ -31,13 +31,14 @@ class _Refused(Exception):
 def parsed_template(source: str, parsed: Any) -> ScannedTemplate:
     """The template `parsed` (checkov's parse of the file `source`); never raises: a document that cannot be
     judged is a ScannedTemplate whose problem says why."""
+    conversion = _Conversion()
     try:
-        document = _Conversion().convert(parsed, None, 0)
+        document = conversion.convert(parsed, None, 0)
     except _Refused as refusal:
         return ScannedTemplate(source, None, problem=f"{source}: {refusal}")
     if not isinstance(document, dict) or not isinstance(document.get("Resources"), dict):
         return ScannedTemplate(source, None, problem=f"{source}: not a CloudFormation template (no Resources mapping)")
-    return ScannedTemplate(source, document, line_finder(document))
+    return ScannedTemplate(source, document, line_finder(document), measured=not conversion.shared)
 
 
 class _Conversion:
@@ -45,6 +46,7 @@ class _Conversion:
         self.converted: dict = {}  # id of a host container -> its conversion (kept alive by the host's document)
         self.entered: set = set()  # ids of the host containers on the path being converted
         self.values = 1
+        self.shared = False  # a container reached twice: the values counted are not its expansion
 
     def convert(self, node: Any, line: int | None, depth: int) -> Any:
         if not isinstance(node, (dict, list)):
@@ -52,6 +54,7 @@ class _Conversion:
         key = id(node)
         converted = self.converted.get(key)
         if converted is not None:
+            self.shared = True
             return converted
         if key in self.entered:
             raise _Refused(CIRCULAR)

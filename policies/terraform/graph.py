@@ -44,8 +44,6 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any, Iterable
 
-from policies.terraform.hcl.evaluation import ConfigurationFiles, TooComplex, Unsupported, evaluate_configuration
-from policies.terraform.hcl.syntax import SyntaxProblem
 from policies.terraform.resources import (
     in_scope,
     instance_key,
@@ -90,22 +88,33 @@ def read_graph(vertices: Iterable, edges: Iterable, evaluate: bool | None = None
     graph = _Graph(vertices, edges)
     reading = GraphReading()
     rendered_roots = set()
-    for root, configuration in graph.configurations().items():
+    for root, module_directories in graph.module_directories().items():
         if not (graph.needs_evaluation(root) if evaluate is None else evaluate):
             rendered_roots.add(root)
-            continue
-        try:
-            reading.resources += evaluate_configuration(configuration)
-            reading.evaluated.add(root)
-        except Unsupported:
+        elif not _evaluate_root(graph, root, module_directories, reading):
             rendered_roots.add(root)
-        except (SyntaxProblem, TooComplex) as error:
-            reading.problems[root] = [f"{root}: cannot evaluate the configuration: {error}"]
-        except Exception as error:  # noqa: BLE001 - whatever the configuration does to the evaluator: this root only
-            reading.problems[root] = [f"{root}: cannot evaluate the configuration ({type(error).__name__}: "
-                                      f"{error})"]
     reading.resources += [resource for resource in graph.resources() if resource["root"] in rendered_roots]
     return reading
+
+
+def _evaluate_root(graph: _Graph, root: str, module_directories: dict, reading: GraphReading) -> bool:
+    """Evaluate the root module's files into `reading`; False when the evaluator does not support them.
+
+    The evaluator is imported here: only configurations checkov renders incompletely need it (a fifth of the
+    engine's imports, which every checkov run would pay otherwise)."""
+    from policies.terraform.hcl.evaluation import ConfigurationFiles, TooComplex, Unsupported, evaluate_configuration
+    from policies.terraform.hcl.syntax import SyntaxProblem
+
+    try:
+        reading.resources += evaluate_configuration(ConfigurationFiles(root, module_directories, graph.files()))
+        reading.evaluated.add(root)
+    except Unsupported:
+        return False
+    except (SyntaxProblem, TooComplex) as error:
+        reading.problems[root] = [f"{root}: cannot evaluate the configuration: {error}"]
+    except Exception as error:  # noqa: BLE001 - whatever the configuration does to the evaluator: this root only
+        reading.problems[root] = [f"{root}: cannot evaluate the configuration ({type(error).__name__}: {error})"]
+    return True
 
 
 def resources_from_graph(vertices: Iterable, edges: Iterable) -> list:
@@ -119,6 +128,7 @@ class _Graph:
 
     def __init__(self, vertices: Iterable, edges: Iterable) -> None:
         self.vertices = {index: attributes for index, attributes in vertices}
+        self.root_of = {id(attributes): root_module(attributes) for attributes in self.vertices.values()}
         self.edges: dict = {}
         for source, target, data in edges:
             label = data.get("label", "") if isinstance(data, dict) else str(data)
@@ -132,11 +142,11 @@ class _Graph:
         self.addresses: dict = {}  # root -> addresses of its resources
         self.instances: dict = {}  # (root, address without instance key) -> addresses of its instances
         for index, address in sorted(self.address_of.items(), key=lambda item: _natural_order(item[1])):
-            root = root_module(self.vertices[index])
+            root = self.root_of[id(self.vertices[index])]
             self.addresses.setdefault(root, set()).add(address)
             self.instances.setdefault((root, without_instance_key(address)), []).append(address)
         self.variables = {
-            (root_module(attributes), attributes["__address__"]): attributes
+            (self.root_of[id(attributes)], attributes["__address__"]): attributes
             for attributes in self.vertices.values()
             if attributes.get("block_type_") == "variable" and isinstance(attributes.get("__address__"), str)
         }
@@ -144,22 +154,26 @@ class _Graph:
     def resources(self) -> list:
         return [self.resource(index, address) for index, address in self.address_of.items()]
 
-    def configurations(self) -> dict:
-        """Root module directory -> the ConfigurationFiles of its module tree, as checkov loaded it: each
-        vertex names its file and (in its address) the chain of module calls it belongs to."""
+    def module_directories(self) -> dict:
+        """Root module directory -> {chain of module calls: the directory of the called module}, () being the
+        root itself, as checkov loaded them: each vertex names its file and (in its address) the chain of module
+        calls it belongs to."""
         directories: dict = {}
+        for attributes in self.vertices.values():
+            path = attributes.get("file_path_")
+            if isinstance(path, str) and attributes.get("block_type_") != "module":
+                directories.setdefault(self.root_of[id(attributes)], {}).setdefault(
+                    _module_chain(attributes), _directory(path))
+        return {root: {**chains, (): root} for root, chains in directories.items()}
+
+    def files(self) -> dict:
+        """Directory -> the sorted paths of the files of the graph in it."""
         files: dict = {}
         for attributes in self.vertices.values():
             path = attributes.get("file_path_")
-            if not isinstance(path, str):
-                continue
-            directory = os.path.dirname(path)
-            files.setdefault(directory, set()).add(path)
-            if attributes.get("block_type_") != "module":
-                directories.setdefault(root_module(attributes), {}).setdefault(_module_chain(attributes), directory)
-        files_by_directory = {directory: sorted(paths) for directory, paths in files.items()}
-        return {root: ConfigurationFiles(root, {**chains, (): root}, files_by_directory)
-                for root, chains in directories.items()}
+            if isinstance(path, str):
+                files.setdefault(_directory(path), set()).add(path)
+        return {directory: sorted(paths) for directory, paths in files.items()}
 
     def needs_evaluation(self, root: str) -> bool:
         """Whether checkov's rendering of the root module leaves something the reader needs unevaluated."""
@@ -167,7 +181,7 @@ class _Graph:
 
     @cached_property
     def incomplete_roots(self) -> set:
-        return {root_module(vertex) for vertex in self.vertices.values() if _rendering_is_incomplete(vertex)}
+        return {self.root_of[id(vertex)] for vertex in self.vertices.values() if _rendering_is_incomplete(vertex)}
 
     def resource(self, index: int, address: str) -> dict:
         vertex = self.vertices[index]
@@ -214,19 +228,21 @@ class _Rewriter:
     def __init__(self, graph: _Graph, index: int, address: str, vertex: dict) -> None:
         self.graph, self.index, self.address = graph, index, address
         self.module = split_address(address)[0]
-        self.root = root_module(vertex)
+        self.root = graph.root_of[id(vertex)]
         self.addresses = graph.addresses.get(self.root, set())
         self.breadcrumbs = vertex.get("rendering_breadcrumbs_") or {}
 
     def value(self, value: Any, path: str) -> Any:
-        variable = self.unset_variable(path) if value in ([], {}) else None
-        if variable is not None:
-            return unknown_marker(f"var.{variable} (no default, no tfvars)")
+        rendered_from = self.breadcrumbs.get(path)  # most values were written as they are: no crumbs to read
+        if rendered_from:
+            variable = self.unset_variable(rendered_from) if value in ([], {}) else None
+            if variable is not None:
+                return unknown_marker(f"var.{variable} (no default, no tfvars)")
         if isinstance(value, dict):
             return {key: self.value(item, f"{path}.{key}") for key, item in value.items()}
         if isinstance(value, list):
             return [self.value(item, f"{path}.{position}") for position, item in enumerate(value)]
-        source = self.data_source(path)
+        source = next(iter(_crumbs(rendered_from, "data")), None) if rendered_from else None
         if source is not None:
             return unknown_marker(f"data.{source} (a data source, read at plan time)")
         if isinstance(value, str):
@@ -245,21 +261,13 @@ class _Rewriter:
             return str(value).lower()
         return str(value) if isinstance(value, (str, int, float)) else match.group(0)
 
-    def data_source(self, path: str) -> str | None:
-        return next(iter(self.crumbs(path, "data")), None)
-
-    def unset_variable(self, path: str) -> str | None:
-        """The variable an empty value at `path` was rendered from, if that variable has no value."""
-        for name in self.crumbs(path, "variable"):
+    def unset_variable(self, rendered_from: list) -> str | None:
+        """The variable an empty value was rendered from (its breadcrumbs), if that variable has no value."""
+        for name in _crumbs(rendered_from, "variable"):
             variable = self.graph.variables.get((self.root, in_scope(self.module, name)))
             if variable is not None and "default" not in variable:
                 return name
         return None
-
-    def crumbs(self, path: str, kind: str) -> list:
-        """Names of the blocks of `kind` ("data", "variable") the value at `path` was rendered from."""
-        return [str(crumb.get("name")) for crumb in self.breadcrumbs.get(path, ())
-                if isinstance(crumb, dict) and crumb.get("type") == kind]
 
     def text(self, text: str, path: str) -> Any:
         if "." not in text:  # every variable, splat and reference has one: most texts are plain literals
@@ -308,6 +316,11 @@ _UNEVALUATED = re.compile(
     r"\$\{|%\{|^(?:local|module|each|count|self|data\.template_file)\.|^[a-z][a-z0-9_]*\(", re.DOTALL)
 
 
+def _crumbs(rendered_from: Any, kind: str) -> list:
+    """Names of the blocks of `kind` ("data", "variable") a value was rendered from, by its breadcrumbs."""
+    return [str(crumb.get("name")) for crumb in rendered_from if isinstance(crumb, dict) and crumb.get("type") == kind]
+
+
 def _module_chain(vertex: dict) -> tuple:
     """The names of the module calls, from the root module inward, whose module holds the vertex: from the
     calls checkov records with every vertex of a module, or else from its address."""
@@ -332,8 +345,8 @@ def _rendering_is_incomplete(vertex: dict) -> bool:
 
 
 def _has_unevaluated_text(value: Any, depth: int = 0) -> bool:
-    if isinstance(value, str):
-        return bool(_UNEVALUATED.search(value))
+    if isinstance(value, str):  # each pattern has a brace, a dot or a parenthesis: most literals have none
+        return ("{" in value or "." in value or "(" in value) and bool(_UNEVALUATED.search(value))
     if depth > 32:
         return True
     if isinstance(value, list):
@@ -358,8 +371,13 @@ def root_module(vertex: dict) -> str:
     """The directory of the root module a vertex belongs to: module blocks list their call chain from it."""
     calls = (vertex.get("rendering_breadcrumbs_") or {}).get("source_module_")
     if calls and isinstance(calls[0], dict) and isinstance(calls[0].get("path"), str):
-        return os.path.dirname(calls[0]["path"])
-    return os.path.dirname(str(vertex.get("file_path_", "")))
+        return _directory(calls[0]["path"])
+    return _directory(str(vertex.get("file_path_", "")))
+
+
+@lru_cache(maxsize=4096)  # asked of every vertex several times: as many distinct paths as files
+def _directory(path: str) -> str:
+    return os.path.dirname(path)
 
 
 def _same_resource(local_address: str, local: str) -> bool:

@@ -210,6 +210,7 @@ class GraphVerdicts:
         self.application_suppressions: dict = {}  # id of a CloudFormation application -> its Suppressions
         self._resource_vertices: dict | None = None  # see resource_vertex
         self._entities: dict = {}  # id of a vertex -> its record_entity, one for all the rules judged on it
+        self._absolute: dict = {}  # file as checkov names it -> absolute path (asked once per record)
         # checkov id -> (absolute file, resource as records name it) -> Judged
         self.judged: dict = {rule.checkov_id: {} for rule in RULES.values()}
         for _, vertex in self.vertices:
@@ -248,7 +249,7 @@ class GraphVerdicts:
     def record(self, rule: Rule, vertex: dict, judged: Judged) -> None:
         """Add a verdict to the record of `vertex`'s resource (a module's resource, for another root module; a
         resource that fixes several findings)."""
-        key = (os.path.abspath(str(vertex.get("file_path_"))), vertex.get("__address__") or vertex.get("id_"))
+        key = (self.absolute(str(vertex.get("file_path_"))), vertex.get("__address__") or vertex.get("id_"))
         earlier = self.judged[rule.checkov_id].get(key)
         self.judged[rule.checkov_id][key] = earlier.worse(judged) if earlier else judged
 
@@ -323,14 +324,13 @@ class GraphVerdicts:
         """A resource's name as the engine's findings give it: a logical id, or a Terraform address."""
         return vertex.get("__address__") or str(vertex.get("block_name_")).rsplit(".", 1)[-1]
 
-    @staticmethod
-    def vertex_key(vertex: dict, file: str | None, resource: str) -> tuple:
+    def vertex_key(self, vertex: dict, file: str | None, resource: str) -> tuple:
         """Where `resource` lies seen from `vertex`: its file (CloudFormation, a plan), or its root module."""
         if "__address__" in vertex and "__file__" not in vertex:
             from policies.terraform.graph import root_module
 
             return root_module(vertex), resource
-        return os.path.abspath(file or str(vertex.get("file_path_"))), resource
+        return self.absolute(file or str(vertex.get("file_path_"))), resource
 
     def suppressions(self, analysis: Any, subject: dict, fixed: dict) -> Suppressions:
         """What the user accepted on the two resources a verdict concerns, read only for failed verdicts: in
@@ -384,7 +384,12 @@ class GraphVerdicts:
         return passed, failed
 
     def of_record(self, check_id: str, file: str, resource: str) -> Judged | None:
-        return self.judged.get(check_id, {}).get((os.path.abspath(file), resource))
+        return self.judged.get(check_id, {}).get((self.absolute(file), resource))
+
+    def absolute(self, file: str) -> str:
+        if file not in self._absolute:
+            self._absolute[file] = os.path.abspath(file)
+        return self._absolute[file]
 
 
 @dataclass(frozen=True)
