@@ -81,6 +81,7 @@ class Application:
         self._by_source: dict = {}
         for stack in stacks:
             self._by_source.setdefault(os.path.abspath(stack.source), []).append(stack)
+        self._by_named_source: dict = {}  # a file as a host names it -> _by_source's stacks: asked once per resource
 
     @property
     def sources(self) -> list:
@@ -99,7 +100,9 @@ class Application:
             return os.path.commonpath([os.path.abspath(source) for source in sources])
 
     def stacks_of(self, source: str) -> list:
-        return list(self._by_source.get(os.path.abspath(source), ()))
+        if source not in self._by_named_source:
+            self._by_named_source[source] = tuple(self._by_source.get(os.path.abspath(source), ()))
+        return list(self._by_named_source[source])
 
     def resource_ids(self, source: str, logical_id: str) -> list:
         """The ids the resource `logical_id` of the file `source` has in the application: one per stack

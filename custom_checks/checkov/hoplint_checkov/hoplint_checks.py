@@ -205,6 +205,7 @@ class GraphVerdicts:
         self.vertices, self.edges = graph_vertices_and_edges(graph)
         self.analyses: dict = {}  # (reader, file) -> Analysis, None when it cannot be judged
         self._templates: Any = None  # policies.analysis.ScanAnalysis of the graph's CloudFormation templates
+        self._template_analyses: dict = {}  # file -> the Analysis of its application, asked once per resource
         self.unjudgeable: set = set()  # sources already reported as such
         self.records: dict = {}  # Terraform root module -> record address -> resources (records_of_root)
         self.application_suppressions: dict = {}  # id of a CloudFormation application -> its Suppressions
@@ -258,7 +259,9 @@ class GraphVerdicts:
         for), or (None, ()) when none can."""
         path = str(vertex.get("file_path_"))
         if vertex["resource_type"] in CLOUDFORMATION_SUBJECT_TYPES:
-            analysis = self.templates().of(path)
+            if path not in self._template_analyses:
+                self._template_analyses[path] = self.templates().of(path)
+            analysis = self._template_analyses[path]
             logical_id = str(vertex.get("block_name_")).rsplit(".", 1)[-1]
             if not self.judgeable(analysis):
                 return None, ()
