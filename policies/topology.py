@@ -126,6 +126,8 @@ class SgSet:
     known: tuple  # ids of groups in the template, and literal ids (sg-...) of groups outside it
     unknown: tuple  # Unknown values: imported ids, computed ids
     path: tuple
+    # The whole list is unknown (a parameter or variable without a value): it may hold no group at all.
+    may_be_empty: bool = False
 
     @property
     def label(self) -> str:

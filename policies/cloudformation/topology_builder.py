@@ -247,7 +247,7 @@ class _Builder:
         if values is None:
             return None
         if isinstance(values, Unknown):
-            return SgSet((), (values,), prop.path)
+            return SgSet((), (values,), prop.path, may_be_empty=True)
         known, unknown = [], []
         for index, value in enumerate(values):
             group = self.security_group_id(Prop(value, prop.path + (index,)))

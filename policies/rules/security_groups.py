@@ -171,6 +171,11 @@ def hop305_awsvpc_service_names_security_groups(topology: Topology) -> Iterator[
                          f"service {service.id} (awsvpc): cannot read its {topology.words.security_groups}: "
                          f"{groups.label}",
                          groups.path, unknowns=groups.unknown)
+        elif groups.may_be_empty:  # an empty list would leave the tasks the VPC default security group
+            yield Result("HOP305", Verdict.UNKNOWN, service.id,
+                         f"service {service.id} (awsvpc): cannot tell whether its {topology.words.security_groups} "
+                         f"name any group: {groups.label}",
+                         groups.path, unknowns=groups.unknown)
         else:
             yield Result("HOP305", Verdict.PASSED, service.id,
                          f"service {service.id} (awsvpc) uses {topology.words.security_groups} {groups.label}",

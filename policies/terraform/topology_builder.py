@@ -201,7 +201,7 @@ class _Builder:
         if not values:
             return None  # absent or empty: the VPC default security group
         if isinstance(values, Unknown):
-            return SgSet((), (values,), prop.path)
+            return SgSet((), (values,), prop.path, may_be_empty=True)
         known, unknown = [], []
         for value in values:
             group = self.reference(value, SECURITY_GROUP, "security group")
