@@ -32,7 +32,7 @@ TERRAFORM_TYPES = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Rule:
     id: str  # HOPnnn
     title: str  # reads as the policy: "Ensure ..."

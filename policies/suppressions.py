@@ -38,7 +38,7 @@ CHECKOV_METADATA_KEYS = ("checkov", "bridgecrew")
 MAX_FILE_BYTES = 10_000_000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Suppression:
     tool: str  # CHECKOV or CFN_LINT: whose syntax it is written in
     check_id: str  # as written: "CKV_HOP_303", "E9303"; template-wide cfn-lint entries are prefixes ("E93")

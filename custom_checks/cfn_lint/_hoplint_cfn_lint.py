@@ -78,7 +78,7 @@ from policies.wrapping import wrap_once  # noqa: E402
 LOGGER = logging.getLogger("cfnlint.hoplint")
 
 
-@dataclass
+@dataclass(repr=False)
 class TemplateAnalysis:
     """The engine's verdicts on the application a template belongs to, or why there are none."""
 

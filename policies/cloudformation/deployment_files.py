@@ -38,7 +38,7 @@ MAX_FILE_BYTES = 1_000_000
 MAX_STACKS = 2_000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class StackDeclaration:
     """One stack deploying a template: the template named by a path suffix, its name, its parameter values."""
 
@@ -49,7 +49,7 @@ class StackDeclaration:
     base: str = ""  # the directory `template` is relative to, when the template is read from there
 
 
-@dataclass
+@dataclass(repr=False)
 class Description:
     """Everything the scan's deployment files say: stacks, TemplateURL aliases (CDK assets), and problems."""
 

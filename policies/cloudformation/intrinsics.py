@@ -29,7 +29,7 @@ _RESOLVING = object()  # marks a CIDR block being resolved, to tell a circular G
 NOT_GIVEN = object()  # a stack's scope gives no value for a parameter: its Default applies
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Joined(Unknown):
     """`Fn::Join` of resources' physical ids, e.g. a nested stack's output `!Join [",", [!Ref A, !Ref B]]`: a
     string known only at deploy time, whose items a `List<>` parameter or `Fn::Split` gets back."""
@@ -342,7 +342,7 @@ class Resolver:
 
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Spliced:
     """A value Fn::Sub or Fn::Join splices into a string, kept whole (see Resolver.text)."""
 

@@ -36,7 +36,7 @@ NONE, SOME, ALL = "none", "some", "all"
 DUALSTACK = ("dualstack", "dualstack-without-public-ipv4")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Traffic:
     """tcp packets on `ports` crossing an ACL in one direction, to or from somewhere in `network`."""
 
@@ -45,7 +45,7 @@ class Traffic:
     network: Any  # ip_network
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class AclOutcome:
     verdict: Verdict  # PASSED: all of the traffic allowed; FAILED: all of it denied; UNKNOWN: it depends
     decider: AclEntry | None  # the entry that decides the rest of the traffic; None: the implicit deny
@@ -108,7 +108,7 @@ def acl_outcome(acl: NetworkAcl, traffic: Traffic) -> AclOutcome:
     return outcomes[key]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class _Check:
     """One direction of one hop across the ACL of one subnet."""
 

@@ -395,7 +395,7 @@ class GraphVerdicts:
         return self._absolute[file]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Judged:
     """One rule's verdict on one record's resource: PASSED or FAILED, the messages saying why, the entity, and
     for a FAILED one whose findings the user all accepted, one of the suppressions accepting them."""
