@@ -546,7 +546,7 @@ def terraform_evaluation_worker(directory: str, runs: int) -> None:
     times, then measure the allocation peak; print JSON. Every hop must pass."""
     from policies import Verdict
     from policies.collector import collector_paused
-    from policies.terraform import analyze_terraform
+    from policies.terraform_analysis import analyze_terraform
     from policies.terraform.hcl.evaluation import ConfigurationFiles, evaluate_configuration
 
     files: dict = {}

@@ -26,7 +26,7 @@ from policies.explain import explain
 from policies.explain_views import render_json, render_mermaid, render_text
 from policies.findings import Analysis
 from policies.suppressions import Suppressions, application_suppressions
-from policies.terraform import analyze_terraform_plan_file
+from policies.terraform_analysis import analyze_terraform_plan_file
 
 EXIT_CLEAN, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 TEMPLATE_SUFFIXES = (".yaml", ".yml", ".json", ".template")

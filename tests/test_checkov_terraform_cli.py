@@ -21,7 +21,7 @@ import pytest
 from checkov_runs import EVERY_CHECK, Checkov, run_checkov
 from policies import RULES, Verdict
 from policies.findings import worst_verdict
-from policies.terraform import analyze_terraform, analyze_terraform_plan_file
+from policies.terraform_analysis import analyze_terraform, analyze_terraform_plan_file
 from policies.terraform.resources import resources_of_records
 from terraform_fixtures import (
     FIXTURES_DIR,

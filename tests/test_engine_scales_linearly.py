@@ -15,7 +15,7 @@ from pathlib import Path
 from oracle import REPO_ROOT
 from policies import Verdict, analyze_file, cache
 from policies.analysis import analyze_paths
-from policies.terraform import analyze_terraform
+from policies.terraform_analysis import analyze_terraform
 from policies.terraform.hcl.evaluation import ConfigurationFiles, evaluate_configuration
 
 sys.path.insert(0, str(REPO_ROOT / "benchmarks"))

@@ -10,7 +10,7 @@ import pytest
 
 from policies import Verdict, analyze_document
 from policies.rules.network_acls import EPHEMERAL_PORTS, Traffic, acl_outcome
-from policies.terraform import analyze_terraform
+from policies.terraform_analysis import analyze_terraform
 from policies.topology import ALL_PROTOCOLS, AclEntry, NetworkAcl
 from policies.values import Unknown
 

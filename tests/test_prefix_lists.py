@@ -15,7 +15,7 @@ from test_terraform_engine import resource, web_stack
 
 from policies import Verdict
 from policies.analysis import analyze_document
-from policies.terraform import analyze_terraform
+from policies.terraform_analysis import analyze_terraform
 from policies.terraform.topology_builder import build_topology as build_terraform
 from policies.topology import parse_network
 

@@ -15,7 +15,7 @@ import pytest
 from policies import Verdict, analyze_document, analyze_file
 from policies.catalog import RULES
 from policies.cloudformation.loader import load_template_text
-from policies.terraform import analyze_terraform_roots
+from policies.terraform_analysis import analyze_terraform_roots
 from terraform_fixtures import graph_resources
 
 DOCS_DIR = Path(__file__).resolve().parent.parent / "docs" / "rules"

@@ -21,14 +21,8 @@ import pytest
 from checkov_runs import CHECKOV_ENV
 from oracle import proves_the_main_path
 from policies import RULES, Verdict
-from policies.terraform import (
-    analyze_terraform,
-    analyze_terraform_plan_file,
-    analyze_terraform_roots,
-    read_graph,
-    resources_from_graph,
-    resources_from_plan,
-)
+from policies.terraform import read_graph, resources_from_graph, resources_from_plan
+from policies.terraform_analysis import analyze_terraform, analyze_terraform_plan_file, analyze_terraform_roots
 from policies.terraform.container_definitions import read_container_definitions
 from policies.terraform.expressions import interpret
 from policies.terraform.topology_builder import build_topology
@@ -157,7 +151,7 @@ def test_module_rendering_does_not_depend_on_the_hash_seed():
     """checkov substitutes module variables in an order that changes with PYTHONHASHSEED: here seed 0
     leaves "var.name" in module.billing's jsonencode and seed 2 does not. The extraction fills it in."""
     script = ("import json, sys; sys.path.insert(0, 'tests'); from terraform_fixtures import graph_resources; "
-              "from policies.terraform import analyze_terraform; "
+              "from policies.terraform_analysis import analyze_terraform; "
               "findings = analyze_terraform(list(graph_resources('good/local-module')), 'm').findings; "
               "print(json.dumps(sorted((f.rule_id, f.verdict.value, f.resource, f.message) for f in findings)))")
     outputs = []

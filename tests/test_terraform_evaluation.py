@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from policies import Verdict
-from policies.terraform import analyze_terraform
+from policies.terraform_analysis import analyze_terraform
 from policies.terraform.hcl import syntax
 from policies.terraform.hcl.evaluation import MAX_INSTANCES, ConfigurationFiles, evaluate_configuration
 from policies.terraform.resources import UNKNOWN_KEY

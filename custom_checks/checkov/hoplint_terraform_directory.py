@@ -38,7 +38,7 @@ def analyze_terraform_directory(directory: str) -> dict:
     """
     from policies.findings import Analysis
     from policies.suppressions import Suppressions, terraform_suppressions
-    from policies.terraform import analyze_terraform_roots
+    from policies.terraform_analysis import analyze_terraform_roots
 
     reading, unparsed = _render(directory)
     by_root: dict = {}

@@ -4,21 +4,17 @@ Both readers produce plain resource dicts (format in resources.py); the engine b
 normalized topology as for CloudFormation from them. Nothing here imports checkov.
 
     reading = read_graph(*graph_vertices_and_edges(graph))  # checkov's graph (policies.checkov_graph), in the adapter
-    analyses = analyze_terraform_roots(reading.resources, reading.problems)  # root module directory -> Analysis
-    analysis = analyze_terraform(resources, "infra/")       # resource dicts of one root module
-    analysis = analyze_terraform_plan_file("tfplan.json")   # `terraform show -json`
+    resources = load_plan_file("tfplan.json")               # `terraform show -json`
+
+policies.terraform_analysis judges what they read.
 """
 
-from policies.terraform.analyze import analyze_terraform, analyze_terraform_plan_file, analyze_terraform_roots
 from policies.terraform.graph import GraphReading, read_graph, resources_from_graph
 from policies.terraform.plan import PlanError, load_plan_file, resources_from_plan
 
 __all__ = [
     "GraphReading",
     "PlanError",
-    "analyze_terraform",
-    "analyze_terraform_plan_file",
-    "analyze_terraform_roots",
     "load_plan_file",
     "read_graph",
     "resources_from_graph",

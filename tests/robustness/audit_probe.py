@@ -30,7 +30,7 @@ from cfnlint.runner import run_template_by_data  # noqa: E402
 
 from checkov_runs import VertexGraph, service_vertex  # noqa: E402
 from policies import analyze_file  # noqa: E402
-from policies.terraform import analyze_terraform, analyze_terraform_plan_file  # noqa: E402
+from policies.terraform_analysis import analyze_terraform, analyze_terraform_plan_file  # noqa: E402
 from policies.terraform.hcl.evaluation import ConfigurationFiles, evaluate_configuration  # noqa: E402
 
 

@@ -266,7 +266,7 @@ class GraphVerdicts:
             if not self.judgeable(analysis):
                 return None, ()
             return analysis, tuple(analysis.application.resource_ids(path, logical_id))
-        from policies.terraform import analyze_terraform_plan_file
+        from policies.terraform_analysis import analyze_terraform_plan_file
         from policies.terraform.graph import root_module
 
         if "__file__" in vertex:  # only a plan's vertices name their file so
@@ -361,7 +361,8 @@ class GraphVerdicts:
 
     def configuration_roots(self) -> dict:
         """Root module -> Analysis of the Terraform configuration in this graph, built on first use."""
-        from policies.terraform import analyze_terraform_roots, read_graph
+        from policies.terraform import read_graph
+        from policies.terraform_analysis import analyze_terraform_roots
 
         def analyses() -> dict:
             reading = read_graph(self.vertices, self.edges)

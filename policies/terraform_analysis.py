@@ -1,4 +1,8 @@
-"""Analyse one Terraform configuration or plan: a single deployment, every rule."""
+"""Analyse Terraform configurations and plans: the readers' resource dicts (policies.terraform) -> one topology
+-> every rule. Terraform has no conditions: one deployment per configuration or plan.
+
+The Terraform counterpart of policies.analysis, in a room above the reader: the reader does not import the rules.
+"""
 
 from __future__ import annotations
 
