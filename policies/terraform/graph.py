@@ -106,7 +106,7 @@ def _evaluate_root(graph: _Graph, root: str, module_directories: dict, reading: 
     from policies.terraform.hcl.syntax import SyntaxProblem
 
     try:
-        reading.resources += evaluate_configuration(ConfigurationFiles(root, module_directories, graph.files()))
+        reading.resources += evaluate_configuration(ConfigurationFiles(root, module_directories, graph.files))
         reading.evaluated.add(root)
     except Unsupported:
         return False
@@ -166,8 +166,9 @@ class _Graph:
                     _module_chain(attributes), _directory(path))
         return {root: {**chains, (): root} for root, chains in directories.items()}
 
+    @cached_property
     def files(self) -> dict:
-        """Directory -> the sorted paths of the files of the graph in it."""
+        """Directory -> the sorted paths of the files of the graph in it (read once, for every root evaluated)."""
         files: dict = {}
         for attributes in self.vertices.values():
             path = attributes.get("file_path_")
