@@ -431,17 +431,25 @@ def print_instruction_rows(rows: list) -> None:
 
 # -- the engine alone, in a fresh process per size ----------------------------------------------------------
 
+def forget_reads_and_analyses() -> None:
+    """Empty the engine's caches: the files it read (one read per file and content in a run) and its analyses."""
+    from policies import cache
+    from policies.cloudformation import loader
+
+    cache._cache.clear()
+    loader._reads.clear()
+
+
 def engine_tasks(yaml_path: Path, json_path: Path) -> dict:
     """name -> task: the engine on both renderings, and parsing them without the engine."""
     import policies
-    from policies import cache
 
     c_loader = stacks.short_form_loader(yaml.CSafeLoader)
     python_loader = stacks.short_form_loader(yaml.SafeLoader)
 
     def engine(path: Path) -> Callable:
         def analyse():
-            cache._cache.clear()  # a fresh cache: every run builds the analysis
+            forget_reads_and_analyses()  # every run reads the file and builds the analysis
             return policies.analyze_file(str(path))
         return analyse
 
@@ -500,7 +508,6 @@ def measure_engine(services: int, yaml_path: Path, json_path: Path, cwd: Path) -
 def application_worker(directory: str, single: str, runs: int) -> None:
     """Time the engine on an application's templates and on the single template of the same services, `runs`
     times each, interleaved; print JSON."""
-    from policies import cache
     from policies.analysis import analyze_file, analyze_paths
 
     paths = sorted(str(path) for path in Path(directory).rglob("*.yaml"))
@@ -508,7 +515,7 @@ def application_worker(directory: str, single: str, runs: int) -> None:
     seconds: dict = {name: [] for name in tasks}
     for _ in range(runs):
         for name, task in tasks.items():
-            cache._cache.clear()
+            forget_reads_and_analyses()
             start = time.perf_counter()
             task()
             seconds[name].append(time.perf_counter() - start)
