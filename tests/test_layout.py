@@ -39,5 +39,5 @@ def test_the_readers_are_found():
 @pytest.mark.parametrize("path", reader_modules(), ids=lambda path: path.relative_to(POLICIES).as_posix())
 def test_a_reader_imports_no_room_above_it(path):
     upward = [f"line {line}: {module}" for line, module in imported_modules(path)
-              if module == "policies" or module.startswith(tuple(f"{room}" for room in ABOVE_THE_READERS))]
+              if module == "policies" or module.startswith(ABOVE_THE_READERS)]
     assert not upward, f"{path.relative_to(POLICIES)} imports a room above the readers: {upward}"
