@@ -4,10 +4,13 @@ Imports neither checkov nor cfn-lint (but cfn-lint's conditions solver, where a 
 adapters under custom_checks/ call into it. The CloudFormation entry points are imported when first used: a
 checkov run over Terraform only needs none of the CloudFormation reader.
 
-The engine's dataclasses are declared with `repr=False`: Python 3.11 compiles every method a dataclass generates
-when its module is imported, in every checkov and cfn-lint run, and their reprs were an eighth of the engine's
-import; nothing the engine reports shows an object by its repr (Unknown and ResourceRef, which messages show,
-keep theirs).
+The engine's dataclasses generate as few methods as they can: Python 3.11 compiles every method a dataclass
+generates when its module is imported, in every checkov and cfn-lint run. Nothing the engine reports shows an
+object by its repr (`repr=False`; Unknown and ResourceRef, which messages show, keep theirs). What the engine
+builds from a template (topology, results, findings, analyses) is compared and hashed by identity and written
+once (`eq=False`, not frozen): generated equality, hashing and frozen set/del attribute methods were half of the
+import, and a frozen class's generated `__init__` is slower to call. The values the engine compares or keys by
+value keep them (`frozen=True`): Unknown, ResourceRef, Joined, Spliced, Traffic, StackDeclaration, Suppression.
 """
 
 from typing import Any

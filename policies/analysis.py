@@ -35,7 +35,7 @@ __all__ = ["Analysis", "Finding", "ScanAnalysis", "Verdict", "analyze_applicatio
            "analyze_file", "analyze_paths", "analyze_scan", "MAX_TEMPLATE_BYTES"]
 
 
-@dataclass(repr=False)
+@dataclass(eq=False, repr=False)
 class ScanAnalysis:
     """The analyses of a scan's applications, and of the files in it that cannot be judged."""
 

@@ -32,7 +32,7 @@ TERRAFORM_TYPES = {
 }
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(eq=False, repr=False)
 class Rule:
     id: str  # HOPnnn
     title: str  # reads as the policy: "Ensure ..."

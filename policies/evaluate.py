@@ -10,7 +10,7 @@ from policies.rules import ALL_RULES
 from policies.topology import Topology
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(eq=False, repr=False)
 class Deployment:
     """One combination of condition values and the topology it yields."""
 

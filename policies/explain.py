@@ -44,7 +44,7 @@ INSTANCE_SG_IN, ALB_ACL_IN, ALB_ACL_OUT, TASK_ACL_IN = "instance SG in", "ALB AC
 SKIPPED = "SKIPPED"  # the status of a check or path whose only findings that did not pass are accepted
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(eq=False, repr=False)
 class Check:
     """A gate or a node of a path, and the findings that judge it (none: no rule applies to it)."""
 
@@ -79,7 +79,7 @@ def deciding_verdict(findings: Iterable[Finding]) -> Verdict | None:
     return worst_verdict(f.verdict for f in findings if not RULES[f.rule_id].informational)
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(eq=False, repr=False)
 class Node:
     kind: str  # CLIENT, LISTENER, TARGET_GROUP or SERVICE
     key: str  # identifies the node within its template; paths through the same node share it
@@ -88,7 +88,7 @@ class Node:
     check: Check
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(eq=False, repr=False)
 class HopPath:
     nodes: tuple  # client, listener, target group, service
     entry_gates: tuple  # Checks between client and listener, in the order traffic meets them
@@ -120,7 +120,7 @@ class HopPath:
         return verdict
 
 
-@dataclass(repr=False)
+@dataclass(eq=False, repr=False)
 class Explanation:
     """One template (or configuration): its paths, and the findings that lie on none of them."""
 

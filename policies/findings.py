@@ -19,7 +19,7 @@ class Verdict(str, enum.Enum):
 PropertyPath = tuple
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(eq=False, repr=False)
 class Finding:
     rule_id: str
     verdict: Verdict
@@ -40,7 +40,7 @@ class Finding:
     file: str | None = field(default=None, compare=False)
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(eq=False, repr=False)
 class Unreadable:
     """A value the template gets wrong that kept a rule from a verdict: why, and where (as Finding's)."""
 
@@ -83,7 +83,7 @@ def worst_verdict(verdicts: Iterable[Verdict]) -> Verdict | None:
     return None
 
 
-@dataclass(repr=False)
+@dataclass(eq=False, repr=False)
 class Analysis:
     """Every finding of every rule for one input: a template, an application of templates, a configuration."""
 

@@ -19,13 +19,13 @@ ALL_PROTOCOLS = "all"
 IP_PROTOCOL_NAMES = {"-1": ALL_PROTOCOLS, "all": ALL_PROTOCOLS, "6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6"}
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(eq=False, repr=False)
 class Prop:
     value: Any
     path: tuple
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(eq=False, repr=False)
 class Peer:
     """The other side of a security group rule."""
 
@@ -46,7 +46,7 @@ class Peer:
         return f"{self.value} ({shown_entries or 'no entries'})"
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(eq=False, repr=False)
 class SgRule:
     """One ingress or egress permission, normalized: protocol "tcp"/"udp"/"icmp"/"all"/..., port range."""
 
@@ -90,7 +90,7 @@ def _readable(part: Any) -> str:
     return "?" if isinstance(part, Unknown) else str(part)
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(eq=False, repr=False)
 class PrefixList:
     """A managed prefix list of the template: the CIDRs a security group rule naming it stands for."""
 
@@ -109,7 +109,7 @@ class PrefixList:
             entry for entry in self.entries if entry.version == version))
 
 
-@dataclass(repr=False)
+@dataclass(eq=False, repr=False)
 class SecurityGroup:
     id: str
     path: tuple
@@ -119,7 +119,7 @@ class SecurityGroup:
     egress_path: tuple = ()
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(eq=False, repr=False)
 class SgSet:
     """The security groups attached to something: ids of groups in the template, and unknowable ones."""
 
@@ -135,7 +135,7 @@ class SgSet:
         return ", ".join(names) if names else "(none)"
 
 
-@dataclass(repr=False)
+@dataclass(eq=False, repr=False)
 class LoadBalancer:
     id: str
     path: tuple
@@ -148,7 +148,7 @@ class LoadBalancer:
     subnets: Any = ()  # ids of the subnets its nodes live in (see Topology.subnets), or Unknown
 
 
-@dataclass(repr=False)
+@dataclass(eq=False, repr=False)
 class Forward:
     """A listener default action or a listener rule action forwarding to a target group."""
 
@@ -157,7 +157,7 @@ class Forward:
     path: tuple
 
 
-@dataclass(repr=False)
+@dataclass(eq=False, repr=False)
 class Listener:
     id: str
     path: tuple
@@ -166,7 +166,7 @@ class Listener:
     port: Prop
 
 
-@dataclass(repr=False)
+@dataclass(eq=False, repr=False)
 class TargetGroup:
     id: str
     path: tuple
@@ -177,21 +177,21 @@ class TargetGroup:
     health_check_port: Prop  # "traffic-port" or an int
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(eq=False, repr=False)
 class PortMapping:
     container_port: Prop
     host_port: Prop
     protocol: Prop
 
 
-@dataclass(repr=False)
+@dataclass(eq=False, repr=False)
 class Container:
     name: Prop
     port_mappings: list
     path: tuple
 
 
-@dataclass(repr=False)
+@dataclass(eq=False, repr=False)
 class TaskDefinition:
     id: str
     path: tuple
@@ -200,7 +200,7 @@ class TaskDefinition:
     containers: Any  # list of Container, or Unknown
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(eq=False, repr=False)
 class LoadBalancerEntry:
     """One entry of an ECS service's LoadBalancers."""
 
@@ -211,7 +211,7 @@ class LoadBalancerEntry:
     path: tuple
 
 
-@dataclass(repr=False)
+@dataclass(eq=False, repr=False)
 class Service:
     id: str
     path: tuple
@@ -229,7 +229,7 @@ class Service:
     subnets: Any = None
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(eq=False, repr=False)
 class ContainerInstances:
     """The EC2 instances of one Auto Scaling group a service's bridge or host mode tasks run on."""
 
@@ -239,7 +239,7 @@ class ContainerInstances:
     path: tuple  # the launch template's or configuration's security groups, or where they would be added
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(eq=False, repr=False)
 class BlueGreen:
     """A blue/green deployment of one service: traffic shifts from `primary` to `alternate` through the
     production listeners, and testers reach the new tasks first through the test listeners.
@@ -256,7 +256,7 @@ class BlueGreen:
     path: tuple
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(eq=False, repr=False)
 class Subnet:
     """A subnet a load balancer or tasks live in, and the network ACL that filters traffic across its border."""
 
@@ -266,7 +266,7 @@ class Subnet:
     path: tuple  # the association, or the subnet
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(eq=False, repr=False)
 class AclEntry:
     """One numbered entry of a network ACL: the first entry, by rule number, that matches a packet decides it."""
 
@@ -298,7 +298,7 @@ class AclEntry:
         return tuple(part for part in parts if isinstance(part, Unknown))
 
 
-@dataclass(repr=False)
+@dataclass(eq=False, repr=False)
 class NetworkAcl:
     id: str
     path: tuple  # where an entry would be added
@@ -315,7 +315,7 @@ class NetworkAcl:
         return orders[egress][1:]
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(eq=False, repr=False)
 class Vocabulary:
     """The names messages give what they talk about, spelled as the user's own files spell them: a Terraform
     user looks for `container_port` and `security_groups`, not `ContainerPort` and `SecurityGroups`."""
@@ -347,7 +347,7 @@ TERRAFORM_WORDS = Vocabulary(
     health_check_protocol="health_check.protocol", health_check_port="health_check.port", network_mode="network_mode")
 
 
-@dataclass(repr=False)
+@dataclass(eq=False, repr=False)
 class Topology:
     """One deployment of one template: what exists and how it is wired."""
 

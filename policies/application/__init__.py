@@ -31,7 +31,7 @@ from policies.values import shown
 __all__ = ["Application", "Scan", "Stack", "join", "template_problems"]
 
 
-@dataclass(repr=False)
+@dataclass(eq=False, repr=False)
 class Scan:
     """The applications of one scan, and the files in it that cannot be judged."""
 

@@ -16,7 +16,7 @@ from policies.application.names import NamePattern, name_pattern
 IMPORT = "Fn::ImportValue"
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@dataclass(eq=False, repr=False)
 class Export:
     stack: Any  # policies.application.stacks.Stack
     output: str  # the name of its output

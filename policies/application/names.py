@@ -21,7 +21,7 @@ from policies.values import Unknown
 MAX_NAME = 512
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(eq=False, repr=False)
 class Hole:
     """A piece of a name known only at deploy time; `stack_name` when it is the stack's own AWS::StackName."""
 
@@ -29,7 +29,7 @@ class Hole:
     stack_name: bool = False
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(eq=False, repr=False)
 class NamePattern:
     """Known text and holes, in order; adjacent texts are merged, adjacent holes too."""
 

@@ -33,7 +33,7 @@ MAX_COMPARISONS = 7  # 2**7 combinations to check, cfn-lint's own bound for one 
 MAX_DEPLOYMENTS = 64  # topologies built and judged
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(eq=False, repr=False)
 class Comparison:
     """One `Fn::Equals`, its sides resolved as at deploy time."""
 

@@ -37,7 +37,7 @@ _CFN_INIT = re.compile(r"cfn-init(?:\.exe)?\b([^\n;&|]*)")
 _AGENT_SETTINGS = ("ECS_CLUSTER", "ecs.config", "Initialize-ECSAgent", "settings.ecs")
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(eq=False, repr=False)
 class Cluster:
     """A cluster as a template names it: the AWS::ECS::Cluster of the template it refers to, its name, or both."""
 

@@ -49,7 +49,7 @@ class StackDeclaration:
     base: str = ""  # the directory `template` is relative to, when the template is read from there
 
 
-@dataclass(repr=False)
+@dataclass(eq=False, repr=False)
 class Description:
     """Everything the scan's deployment files say: stacks, TemplateURL aliases (CDK assets), and problems."""
 

@@ -195,7 +195,7 @@ def _yaml_error_text(error: yaml.YAMLError) -> str:
     return f"{problem} (line {mark.line + 1}, column {mark.column + 1})" if mark else problem
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@dataclass(eq=False, repr=False)
 class ScannedTemplate:
     """One template a run scans: parsed, with the line of each key, or why it is no template to judge."""
 

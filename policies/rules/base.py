@@ -24,7 +24,7 @@ ALB_PROTOCOLS = ("HTTP", "HTTPS")
 FARGATE_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(eq=False, repr=False)
 class Result:
     """One rule's verdict on one hop, in one deployment of the template."""
 
@@ -47,7 +47,7 @@ def unknowns_in(*values: Any) -> tuple:
     return tuple(found)
 
 
-@dataclass(repr=False)
+@dataclass(eq=False, repr=False)
 class ServiceHop:
     """ALB -> target group -> ECS service, for one entry of the service's LoadBalancers."""
 

@@ -20,7 +20,7 @@ PeerTest = Callable[[Peer], "bool | None"]
 EVERYWHERE_V4 = ipaddress.ip_network("0.0.0.0/0")
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(eq=False, repr=False)
 class PortRange:
     """Every port from `low` to `high`: a gate for it is open only if one rule admits them all."""
 
@@ -31,7 +31,7 @@ class PortRange:
         return f"{self.low}-{self.high}"
 
 
-@dataclass(repr=False)
+@dataclass(eq=False, repr=False)
 class Gate:
     verdict: Verdict
     groups: SgSet

@@ -45,7 +45,7 @@ class Traffic:
     network: Any  # ip_network
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(eq=False, repr=False)
 class AclOutcome:
     verdict: Verdict  # PASSED: all of the traffic allowed; FAILED: all of it denied; UNKNOWN: it depends
     decider: AclEntry | None  # the entry that decides the rest of the traffic; None: the implicit deny
@@ -108,7 +108,7 @@ def acl_outcome(acl: NetworkAcl, traffic: Traffic) -> AclOutcome:
     return outcomes[key]
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(eq=False, repr=False)
 class _Check:
     """One direction of one hop across the ACL of one subnet."""
 

@@ -70,7 +70,7 @@ _SPLAT = re.compile(
     r'^(?:\$\{)?(?P<local>[a-z][a-z0-9]*_[a-z0-9_]+\.[A-Za-z_][\w-]*)(?:\[\*\]|\.\*)\.(?P<attribute>\w+)\}?$')
 
 
-@dataclass(repr=False)
+@dataclass(eq=False, repr=False)
 class GraphReading:
     """The resource dicts of every root module of a graph, and the root modules that cannot be judged."""
 

@@ -72,7 +72,7 @@ class Unsupported(Exception):
     """The configuration uses a form this evaluator does not read (JSON syntax files)."""
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(eq=False, repr=False)
 class ConfigurationFiles:
     """Where a configuration's modules are: `directories` maps each chain of module call names (() for the
     root) to its directory, `files` each directory to its .tf files (and the root's .tfvars files)."""

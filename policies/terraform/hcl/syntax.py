@@ -173,14 +173,14 @@ class Parenthesized(Node):
         self.expression = expression
 
 
-@dataclass(repr=False)
+@dataclass(eq=False, repr=False)
 class Attribute:
     name: str
     expression: Node
     line: int
 
 
-@dataclass(repr=False)
+@dataclass(eq=False, repr=False)
 class Block:
     type: str
     labels: list
@@ -190,7 +190,7 @@ class Block:
     file: str
 
 
-@dataclass(repr=False)
+@dataclass(eq=False, repr=False)
 class Body:
     attributes: dict = field(default_factory=dict)  # name -> Attribute, in source order
     blocks: list = field(default_factory=list)  # Block, in source order
