@@ -189,14 +189,13 @@ class _Graph:
         rewriter = _Rewriter(self, index, address, vertex)
         dynamic_blocks = _dynamic_block_names(vertex.get("dynamic"))
         attributes = {}
-        for name, value in vertex.items():
-            name = RENAMED_ARGUMENTS.get(name, name)
-            if not _is_argument(name) or name == "dynamic":
+        for key, name in _argument_keys(vertex):
+            if name == "dynamic":
                 continue
             if name in dynamic_blocks:
                 attributes[name] = unknown_marker(f'dynamic "{name}" blocks (not evaluated)')
             else:
-                attributes[name] = rewriter.value(value, name)
+                attributes[name] = rewriter.value(vertex[key], name)
         return {
             "address": address,
             "type": vertex.get("resource_type"),
@@ -342,7 +341,7 @@ def _rendering_is_incomplete(vertex: dict) -> bool:
         return False
     if vertex.get("dynamic") or isinstance(vertex.get("count"), str) or isinstance(vertex.get("for_each"), str):
         return True
-    return any(_has_unevaluated_text(value) for name, value in vertex.items() if _is_argument(name))
+    return any(_has_unevaluated_text(vertex[key]) for key, _ in _argument_keys(vertex))
 
 
 def _has_unevaluated_text(value: Any, depth: int = 0) -> bool:
@@ -390,7 +389,18 @@ def _label_covers(label: str, path: str) -> bool:
     return label == path or path.startswith(label + ".") or label.startswith(path + ".")
 
 
-@lru_cache(maxsize=4096)  # asked of every key of every vertex, twice: a few hundred distinct names
+def _argument_keys(vertex: dict) -> tuple:
+    """(key in the vertex, argument name) of each argument of the vertex. A vertex holds three times as many keys
+    as arguments, and the vertices of one resource type mostly the same keys: they are told apart once per set."""
+    return _arguments_among(tuple(vertex))
+
+
+@lru_cache(maxsize=1024)
+def _arguments_among(keys: tuple) -> tuple:
+    named = ((key, RENAMED_ARGUMENTS.get(key, key)) for key in keys)
+    return tuple((key, name) for key, name in named if _is_argument(name))
+
+
 def _is_argument(name: str) -> bool:
     """checkov adds flattened "a.b.0" copies, internal "x_" keys and a few more next to the arguments."""
     return "." not in name and not name.endswith("_") and not name.startswith("__") and name not in (
