@@ -99,8 +99,10 @@ class Analysis:
     # The CloudFormation application judged (policies.application.Application), None for other inputs:
     # tells which of its resources a scanned file's logical id stands for.
     application: Any = field(default=None, repr=False, compare=False)
-    # Findings by (rule, resource) and how many findings it covers; rebuilt when findings were added.
+    # Findings by (rule, resource), and by the absolute path of their file, with how many findings each covers;
+    # rebuilt when findings were added.
     _by_subject: tuple = field(default=(-1, None), init=False, repr=False, compare=False)
+    _by_file: tuple = field(default=(-1, None), init=False, repr=False, compare=False)
 
     def for_rule(self, rule_id: str) -> list:
         return [f for f in self.findings if f.rule_id == rule_id]
@@ -115,6 +117,20 @@ class Analysis:
                 by_subject.setdefault((finding.rule_id, finding.resource), []).append(finding)
             self._by_subject = (len(self.findings), by_subject)
         return list(by_subject.get((rule_id, resource), ()))
+
+    def in_file(self, source: str) -> list:
+        """The findings whose property to fix lies in the file `source`, however each tool spelled its path (see
+        same_file). cfn-lint asks once per template of an application: scanning every finding of the application
+        each time would make a run quadratic in its number of templates."""
+        indexed, by_file = self._by_file
+        if indexed != len(self.findings):
+            absolute = {file: os.path.abspath(file) for file in {finding.file for finding in self.findings} if file}
+            by_file = {}
+            for finding in self.findings:
+                if finding.file:
+                    by_file.setdefault(absolute[finding.file], []).append(finding)
+            self._by_file = (len(self.findings), by_file)
+        return list(by_file.get(os.path.abspath(source), ()))
 
     def verdict(self, rule_id: str, resource: str) -> tuple:
         """(verdict, findings) of one rule on one resource; verdict None when the rule does not apply."""

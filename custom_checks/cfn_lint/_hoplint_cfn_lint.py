@@ -109,8 +109,7 @@ class TemplateAnalysis:
         if self.analysis is None:
             return []
         if self._findings is None:
-            here = {file: same_file(file, self.source) for file in {finding.file for finding in self.analysis.findings}}
-            self._findings = [finding for finding in self.analysis.findings if here[finding.file]]
+            self._findings = self.analysis.in_file(self.source)
         return self._findings
 
 
@@ -153,7 +152,7 @@ def _analyse(template: Any, source: str) -> TemplateAnalysis:
 # The run's templates: cfn-lint lints its templates one after the other, each parsed when its turn comes. An
 # application spans several, so the first of them asks for the others: they are parsed with cfn-lint's own
 # decoder, and handed back to cfn-lint when their turn comes, so that each is parsed once.
-_run: dict = {"files": None, "config": None, "description": None}
+_run: dict = {"files": None, "absolute": (), "config": None, "description": None}  # absolute: the files' paths
 _decoded: dict = {}  # absolute path -> (size and modification time, cfn-lint's decode result)
 _DECODED_KEPT = 256
 # Absolute path -> the ScannedTemplate each template of this run is in its scan. The engine's cache knows parsed
@@ -166,12 +165,12 @@ _in_run: dict = {}
 def _scan_of(template: Any, source: str) -> tuple:
     """(ScannedTemplates of the run, the run's deployment description) for the template being linted."""
     files = _run["files"] or []
-    if source == "<stdin>" or not any(same_file(path, source) for path in files):
+    linted = os.path.abspath(source) if source != "<stdin>" else None
+    if linted not in _run["absolute"]:
         return ([ScannedTemplate(source, template)], describe_scan([source] if source != "<stdin>" else []))
     scanned = []
-    for path in files:
-        key = os.path.abspath(path)
-        if same_file(path, source):
+    for path, key in zip(files, _run["absolute"]):
+        if key == linted:
             kept = _in_run.get(key)
             if kept is None or kept.template is not template:
                 kept = _in_run[key] = ScannedTemplate(path, template)
@@ -221,6 +220,7 @@ def _remember_run(run: Callable) -> Callable:
                 _run["files"] = list(config.templates or [])
             except Exception:  # a configuration cfn-lint itself cannot expand: lint the template alone
                 _run["files"] = []
+            _run["absolute"] = [os.path.abspath(path) for path in _run["files"]]
         return run(rules, filename, cfn, config)
 
     return run_noting_the_templates
@@ -267,9 +267,12 @@ def unreadable_matches(cfn) -> list:
     template_analysis = analysis_of(cfn)
     analysis = template_analysis.analysis
     unreadable: dict = {}  # (rule id, resource) -> {(reason, path): Unreadable}, in the order found
+    # Asked once per template of an application: only the few unknown findings with such values are looked into.
     for finding in analysis.findings if analysis else ():
+        if finding.verdict != Verdict.UNKNOWN or not finding.unreadable:
+            continue
         here = [value for value in finding.unreadable if same_file(value.file, template_analysis.source)]
-        if finding.verdict == Verdict.UNKNOWN and here and template_analysis.reported(finding):
+        if here and template_analysis.reported(finding):
             values = unreadable.setdefault((finding.rule_id, finding.resource), {})
             values.update(((value.reason, value.path), value) for value in here)
     matches = []
