@@ -21,6 +21,8 @@ _CIDRSUBNET = re.compile(r'^cidrsubnet\(\s*"?([0-9A-Fa-f.:/]+)"?\s*,\s*(\d+)\s*,
 _NAMED_VALUE = re.compile(r'^(?P<head>[a-z]+)\.[\w\[\]"*.-]+$')
 _RESOURCE_REFERENCE = re.compile(r'^[a-z][a-z0-9]*_[a-z0-9_]+\.[A-Za-z_][\w-]*(?:\[[^\]]*\])?\.[\w.\[\]"*]+$')
 _FUNCTION_CALL = re.compile(r"^[a-z][a-z0-9_]*\(.*\)$", re.DOTALL)
+# Every pattern above, and every reference, needs one of these: most texts (protocols, names, ports) have none.
+_MAYBE_EXPRESSION = re.compile(r"[.($%\[{]")
 _NOT_RENDERED = "{} (not rendered)"
 _NAMED_VALUES = {
     "var": "{} (no default, no tfvars)",
@@ -48,6 +50,8 @@ def interpret(value: Any, addresses: Any) -> Any:
 
 
 def _interpret_text(text: str, addresses: Any) -> Any:
+    if _MAYBE_EXPRESSION.search(text) is None:
+        return text
     whole = _WHOLE_INTERPOLATION.match(text)
     expression = whole.group(1).strip() if whole else text
     address, _, attribute = expression.rpartition(".")
