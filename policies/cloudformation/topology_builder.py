@@ -169,6 +169,7 @@ class _Builder:
         self.default_acl_change: Any = None
         self.unplaced_association: Any = None
         self.declarations: dict = {}  # resource id -> (scope, logical id, declaration)
+        self.ids_of_type: dict = {}  # resource type -> the ids of its resources, in the order of the templates
         for scope in scopes:
             resolver = scope.resolver
             for logical_id, declaration in resolver.resources.items():
@@ -180,6 +181,7 @@ class _Builder:
                 resource_id = scope.qualify(logical_id)
                 self.declarations[resource_id] = (scope, logical_id, declaration)
                 self.topology.resource_types[resource_id] = declaration["Type"]
+                self.ids_of_type.setdefault(declaration["Type"], []).append(resource_id)
 
     def path_of(self, resource_id: str) -> tuple:
         """Where the resource is declared: its stack (in an application of several) and its logical id."""
@@ -191,7 +193,9 @@ class _Builder:
         return _Properties(scope.resolver, declaration.get("Properties"), self.path_of(resource_id) + ("Properties",))
 
     def of_type(self, kind: str) -> list:
-        return [rid for rid, (_, _, declaration) in self.declarations.items() if declaration["Type"] == kind]
+        """The ids of the resources of type `kind` (asked per type and per service: not a scan of every resource
+        each time)."""
+        return list(self.ids_of_type.get(kind, ()))
 
     def each(self, kind: str, read: Callable[[str], Any]) -> dict:
         """{id: read(id)} for every resource of type `kind`; an unexpected error names the resource."""
