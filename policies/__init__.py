@@ -9,8 +9,9 @@ generates when its module is imported, in every checkov and cfn-lint run. Nothin
 object by its repr (`repr=False`; Unknown and ResourceRef, which messages show, keep theirs). What the engine
 builds from a template (topology, results, findings, analyses) is compared and hashed by identity and written
 once (`eq=False`, not frozen): generated equality, hashing and frozen set/del attribute methods were half of the
-import, and a frozen class's generated `__init__` is slower to call. The values the engine compares or keys by
-value keep them (`frozen=True`): Unknown, ResourceRef, Joined, Spliced, Traffic, StackDeclaration, Suppression.
+import, and a frozen class's generated `__init__` is slower to call. The values compared by value, by the engine
+or by its tests, keep them (`frozen=True`): Unknown, ResourceRef, Joined, Spliced, Traffic, StackDeclaration,
+Suppression.
 """
 
 from typing import Any
