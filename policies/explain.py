@@ -169,7 +169,7 @@ def explain(analysis: Analysis, source: str | None = None, noun: str = "template
         explanation.suppressed = {
             id(finding): suppression for finding in analysis.findings
             if finding.verdict is not Verdict.PASSED and (suppression := suppressions.covering(finding))}
-    findings = _FindingIndex(analysis.findings, explanation.suppressed)
+    findings = _FindingIndex(analysis, explanation.suppressed)
     seen: dict = {}  # path key -> (path, deployments it exists in)
     for deployment in analysis.deployments:
         for key, hop, balancer, listener in _path_ends(deployment.topology):
@@ -186,11 +186,9 @@ def explain(analysis: Analysis, source: str | None = None, noun: str = "template
 
 
 class _FindingIndex:
-    def __init__(self, findings: list, suppressed: dict) -> None:
-        self._by_subject: dict = {}
+    def __init__(self, analysis: Analysis, suppressed: dict) -> None:
+        self.analysis = analysis
         self.suppressed = suppressed
-        for finding in findings:
-            self._by_subject.setdefault((finding.rule_id, finding.resource), []).append(finding)
 
     def check(self, name: str, findings: tuple) -> Check:
         return _check(name, findings, self.suppressed)
@@ -200,7 +198,7 @@ class _FindingIndex:
         return tuple(
             finding
             for rule_id in rule_ids
-            for finding in self._by_subject.get((rule_id, resource), [])
+            for finding in self.analysis.for_resource(rule_id, resource)
             if (hop is None or finding.hop == hop) and (hop_prefix is None or finding.hop.startswith(hop_prefix))
         )
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import enum
+import functools
 import os
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 
 class Verdict(str, enum.Enum):
@@ -100,7 +101,7 @@ class Analysis:
     # tells which of its resources a scanned file's logical id stands for.
     application: Any = field(default=None, repr=False, compare=False)
     # Findings by (rule, resource), and by the absolute path of their file, with how many findings each covers;
-    # rebuilt when findings were added.
+    # rebuilt when findings were added (see _grouped).
     _by_subject: tuple = field(default=(-1, None), init=False, repr=False, compare=False)
     _by_file: tuple = field(default=(-1, None), init=False, repr=False, compare=False)
 
@@ -108,29 +109,27 @@ class Analysis:
         return [f for f in self.findings if f.rule_id == rule_id]
 
     def for_resource(self, rule_id: str, resource: str) -> list:
-        # checkov asks once per check and resource: scanning every finding each time would make a run
-        # quadratic in the template's size.
-        indexed, by_subject = self._by_subject
-        if indexed != len(self.findings):
-            by_subject = {}
-            for finding in self.findings:
-                by_subject.setdefault((finding.rule_id, finding.resource), []).append(finding)
-            self._by_subject = (len(self.findings), by_subject)
+        """Asked by checkov once per check and resource."""
+        by_subject = self._grouped("_by_subject", lambda finding: (finding.rule_id, finding.resource))
         return list(by_subject.get((rule_id, resource), ()))
 
     def in_file(self, source: str) -> list:
         """The findings whose property to fix lies in the file `source`, however each tool spelled its path (see
-        same_file). cfn-lint asks once per template of an application: scanning every finding of the application
-        each time would make a run quadratic in its number of templates."""
-        indexed, by_file = self._by_file
-        if indexed != len(self.findings):
-            absolute = {file: os.path.abspath(file) for file in {finding.file for finding in self.findings} if file}
-            by_file = {}
-            for finding in self.findings:
-                if finding.file:
-                    by_file.setdefault(absolute[finding.file], []).append(finding)
-            self._by_file = (len(self.findings), by_file)
+        same_file). Asked by cfn-lint once per template of an application."""
+        absolute = functools.cache(os.path.abspath)  # one abspath per file, not per finding
+        by_file = self._grouped("_by_file", lambda finding: absolute(finding.file) if finding.file else None)
         return list(by_file.get(os.path.abspath(source), ()))
+
+    def _grouped(self, index: str, key: Callable[[Finding], Any]) -> dict:
+        """The findings grouped by `key`, kept in the field `index` until findings are added: the tools ask once
+        per resource or template, and scanning every finding each time would make a run quadratic."""
+        grouped_findings, groups = getattr(self, index)
+        if grouped_findings != len(self.findings):
+            groups = {}
+            for finding in self.findings:
+                groups.setdefault(key(finding), []).append(finding)
+            setattr(self, index, (len(self.findings), groups))
+        return groups
 
     def verdict(self, rule_id: str, resource: str) -> tuple:
         """(verdict, findings) of one rule on one resource; verdict None when the rule does not apply."""
