@@ -233,21 +233,29 @@ class _Rewriter:
         self.breadcrumbs = vertex.get("rendering_breadcrumbs_") or {}
 
     def value(self, value: Any, path: str) -> Any:
-        rendered_from = self.breadcrumbs.get(path)  # most values were written as they are: no crumbs to read
+        # Most values were written as they are: no crumbs to read.
+        rendered_from = self.breadcrumbs.get(path) if self.breadcrumbs else None
         if rendered_from:
-            variable = self.unset_variable(rendered_from) if value in ([], {}) else None
-            if variable is not None:
-                return unknown_marker(f"var.{variable} (no default, no tfvars)")
+            unknown = self.unknown_rendering(value, rendered_from)
+            if unknown is not None:
+                return unknown
+        if isinstance(value, str):
+            return self.text(value, path)
         if isinstance(value, dict):
             return {key: self.value(item, f"{path}.{key}") for key, item in value.items()}
         if isinstance(value, list):
             return [self.value(item, f"{path}.{position}") for position, item in enumerate(value)]
-        source = next(iter(_crumbs(rendered_from, "data")), None) if rendered_from else None
+        return value
+
+    def unknown_rendering(self, value: Any, rendered_from: list) -> dict | None:
+        """The unknown marker of a value rendered from an unset variable or from a data source's arguments."""
+        variable = self.unset_variable(rendered_from) if value in ([], {}) else None
+        if variable is not None:
+            return unknown_marker(f"var.{variable} (no default, no tfvars)")
+        source = None if isinstance(value, (dict, list)) else next(iter(_crumbs(rendered_from, "data")), None)
         if source is not None:
             return unknown_marker(f"data.{source} (a data source, read at plan time)")
-        if isinstance(value, str):
-            return self.text(value, path)
-        return value
+        return None
 
     def variable_value(self, name: str) -> Any:
         """The literal value checkov gave variable `name` of this resource's module, None if none."""
@@ -270,19 +278,24 @@ class _Rewriter:
         return None
 
     def text(self, text: str, path: str) -> Any:
-        if "." not in text:  # every variable, splat and reference has one: most texts are plain literals
+        # Each pattern is tried only on texts with the characters it needs: most texts are plain literals
+        # (a variable has "var.", a splat "*", a reference two dots and the underscore of its type).
+        if "." not in text:
             return text
-        whole = _VARIABLE.fullmatch(text)
-        if whole:
-            value = self.variable_value(whole.group(1) or whole.group(2))
-            if value is not None:
-                return value
-        text = _VARIABLE.sub(self.variable_text, text)
-        splat = _SPLAT.match(text)
+        if "var." in text:
+            whole = _VARIABLE.fullmatch(text)
+            if whole:
+                value = self.variable_value(whole.group(1) or whole.group(2))
+                if value is not None:
+                    return value
+            text = _VARIABLE.sub(self.variable_text, text)
+        splat = _SPLAT.match(text) if "*" in text else None
         if splat:
             resource = without_instance_key(self.absolute(splat.group("local"), path) or "")
             return [f"{address}.{splat.group('attribute')}"
                     for address in self.graph.instances.get((self.root, resource), [])]
+        if "_" not in text or text.count(".") < 2:
+            return text
         return _REFERENCE.sub(lambda match: self.rewrite(match, path), text)
 
     def rewrite(self, match: re.Match, path: str) -> str:
@@ -312,8 +325,8 @@ _INSTANCE_KEYS = re.compile(r'\[(?:\d+|"(?:[^"\\]|\\.)*")\]')
 # Text checkov leaves where it could not evaluate an expression: an interpolation, a named value, a call, the
 # one data source whose result is known from the configuration. (A whole "var.x" in a root module is a
 # variable without a value: unknown either way.)
-_UNEVALUATED = re.compile(
-    r"\$\{|%\{|^(?:local|module|each|count|self|data\.template_file)\.|^[a-z][a-z0-9_]*\(", re.DOTALL)
+_UNEVALUATED_NAMED_VALUES = ("local.", "module.", "each.", "count.", "self.", "data.template_file.")
+_FUNCTION_CALL = re.compile(r"[a-z][a-z0-9_]*\(")
 
 
 def _crumbs(rendered_from: Any, kind: str) -> list:
@@ -341,18 +354,22 @@ def _rendering_is_incomplete(vertex: dict) -> bool:
         return False
     if vertex.get("dynamic") or isinstance(vertex.get("count"), str) or isinstance(vertex.get("for_each"), str):
         return True
-    return any(_has_unevaluated_text(vertex[key]) for key, _ in _argument_keys(vertex))
+    return _has_unevaluated_text([vertex[key] for key, _ in _argument_keys(vertex)])
 
 
 def _has_unevaluated_text(value: Any, depth: int = 0) -> bool:
-    if isinstance(value, str):  # each pattern has a brace, a dot or a parenthesis: most literals have none
-        return ("{" in value or "." in value or "(" in value) and bool(_UNEVALUATED.search(value))
+    if isinstance(value, str):
+        return ("${" in value or "%{" in value or value.startswith(_UNEVALUATED_NAMED_VALUES)
+                or ("(" in value and _FUNCTION_CALL.match(value) is not None))
     if depth > 32:
         return True
-    if isinstance(value, list):
-        return any(_has_unevaluated_text(item, depth + 1) for item in value)
     if isinstance(value, dict):
-        return any(_has_unevaluated_text(item, depth + 1) for item in value.values())
+        value = value.values()
+    elif not isinstance(value, list):
+        return False
+    for item in value:  # a loop, not any() over a generator: asked of every value of every resource
+        if _has_unevaluated_text(item, depth + 1):
+            return True
     return False
 
 
