@@ -34,6 +34,8 @@ TERRAFORM_TYPES = {
 
 @dataclass(eq=False, repr=False)
 class Rule:
+    """One rule of the catalog: its id, policy, severity, why it matters and how to fix it."""
+
     id: str  # HOPnnn
     title: str  # reads as the policy: "Ensure ..."
     severity: str  # ERROR, WARNING or INFORMATION

@@ -81,6 +81,8 @@ def deciding_verdict(findings: Iterable[Finding]) -> Verdict | None:
 
 @dataclass(eq=False, repr=False)
 class Node:
+    """A stop on a path of traffic (client, listener, target group, service), as explain draws it."""
+
     kind: str  # CLIENT, LISTENER, TARGET_GROUP or SERVICE
     key: str  # identifies the node within its template; paths through the same node share it
     label: str  # "listener HttpsListener HTTPS:443"
@@ -90,6 +92,8 @@ class Node:
 
 @dataclass(eq=False, repr=False)
 class HopPath:
+    """One path of traffic from clients to a service, with the gates it passes."""
+
     nodes: tuple  # client, listener, target group, service
     entry_gates: tuple  # Checks between client and listener, in the order traffic meets them
     exit_gates: tuple  # Checks between target group and service, in the order traffic meets them

@@ -22,6 +22,8 @@ PropertyPath = tuple
 
 @dataclass(eq=False, repr=False)
 class Finding:
+    """A rule's verdict on one hop of one resource, with the property to fix and where it is."""
+
     rule_id: str
     verdict: Verdict
     # The resource the verdict is reported on: its logical id (CloudFormation; in an application of several

@@ -40,6 +40,8 @@ MAX_FILE_BYTES = 10_000_000
 
 @dataclass(frozen=True, repr=False)
 class Suppression:
+    """A finding the user accepted: a checkov skip or a cfn-lint ignore, as written."""
+
     tool: str  # CHECKOV or CFN_LINT: whose syntax it is written in
     check_id: str  # as written: "CKV_HOP_303", "E9303"; template-wide cfn-lint entries are prefixes ("E93")
     resource: str  # the logical id or address it is written on; TEMPLATE_WIDE for the template's Metadata

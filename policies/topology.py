@@ -21,6 +21,8 @@ IP_PROTOCOL_NAMES = {"-1": ALL_PROTOCOLS, "all": ALL_PROTOCOLS, "6": "tcp", "17"
 
 @dataclass(eq=False, repr=False)
 class Prop:
+    """A property the rules judge: its resolved value, and its path in the scanned document."""
+
     value: Any
     path: tuple
 
@@ -111,6 +113,8 @@ class PrefixList:
 
 @dataclass(eq=False, repr=False)
 class SecurityGroup:
+    """A security group and its rules, with where a new rule of each direction would go."""
+
     id: str
     path: tuple
     ingress: list = field(default_factory=list)
@@ -137,6 +141,8 @@ class SgSet:
 
 @dataclass(eq=False, repr=False)
 class LoadBalancer:
+    """A load balancer: its type, scheme, security groups and where its nodes live."""
+
     id: str
     path: tuple
     type: Prop  # "application", "network", "gateway"
@@ -159,6 +165,8 @@ class Forward:
 
 @dataclass(eq=False, repr=False)
 class Listener:
+    """A listener of a load balancer: the protocol and port clients connect to."""
+
     id: str
     path: tuple
     load_balancer: Any  # load balancer id, or Unknown
@@ -168,6 +176,8 @@ class Listener:
 
 @dataclass(eq=False, repr=False)
 class TargetGroup:
+    """A target group: the protocol and port of its targets and of their health checks."""
+
     id: str
     path: tuple
     protocol: Prop
@@ -179,6 +189,8 @@ class TargetGroup:
 
 @dataclass(eq=False, repr=False)
 class PortMapping:
+    """One port mapping of a container."""
+
     container_port: Prop
     host_port: Prop
     protocol: Prop
@@ -186,6 +198,8 @@ class PortMapping:
 
 @dataclass(eq=False, repr=False)
 class Container:
+    """A container of a task definition and its port mappings."""
+
     name: Prop
     port_mappings: list
     path: tuple
@@ -193,6 +207,8 @@ class Container:
 
 @dataclass(eq=False, repr=False)
 class TaskDefinition:
+    """A task definition: its network mode, compatibilities and containers."""
+
     id: str
     path: tuple
     network_mode: Prop
@@ -213,6 +229,8 @@ class LoadBalancerEntry:
 
 @dataclass(eq=False, repr=False)
 class Service:
+    """An ECS service: its task definition, load balancer entries and where its tasks run."""
+
     id: str
     path: tuple
     task_definition: Any  # task definition id, or Unknown
@@ -300,6 +318,8 @@ class AclEntry:
 
 @dataclass(eq=False, repr=False)
 class NetworkAcl:
+    """A network ACL and its entries."""
+
     id: str
     path: tuple  # where an entry would be added
     entries: list = field(default_factory=list)  # AclEntry, in template order

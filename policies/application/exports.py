@@ -18,6 +18,8 @@ IMPORT = "Fn::ImportValue"
 
 @dataclass(eq=False, repr=False)
 class Export:
+    """An output a stack exports, and the name it exports it under."""
+
     stack: Any  # policies.application.stacks.Stack
     output: str  # the name of its output
     name: NamePattern

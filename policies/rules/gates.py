@@ -33,6 +33,8 @@ class PortRange:
 
 @dataclass(eq=False, repr=False)
 class Gate:
+    """Whether a set of security groups lets one direction of a hop's traffic through, and by which rule."""
+
     verdict: Verdict
     groups: SgSet
     direction: str

@@ -47,6 +47,8 @@ class Traffic:
 
 @dataclass(eq=False, repr=False)
 class AclOutcome:
+    """What a network ACL does to part of a hop's traffic, and the entry that decides it."""
+
     verdict: Verdict  # PASSED: all of the traffic allowed; FAILED: all of it denied; UNKNOWN: it depends
     decider: AclEntry | None  # the entry that decides the rest of the traffic; None: the implicit deny
     doubtful: AclEntry | None = None  # of UNKNOWN: the first entry that may decide part of it another way

@@ -175,6 +175,8 @@ class Parenthesized(Node):
 
 @dataclass(eq=False, repr=False)
 class Attribute:
+    """`name = expression` in a body."""
+
     name: str
     expression: Node
     line: int
@@ -182,6 +184,8 @@ class Attribute:
 
 @dataclass(eq=False, repr=False)
 class Block:
+    """`type "label" ... { body }` in a body, with the lines it spans in its file."""
+
     type: str
     labels: list
     body: "Body"
@@ -192,6 +196,8 @@ class Block:
 
 @dataclass(eq=False, repr=False)
 class Body:
+    """The attributes and nested blocks of a file or of a block."""
+
     attributes: dict = field(default_factory=dict)  # name -> Attribute, in source order
     blocks: list = field(default_factory=list)  # Block, in source order
 
