@@ -99,7 +99,5 @@ def _join_attribute_name(mapping: MarkedDict) -> None:
 def _line(node: Any, enclosing: int | None) -> int | None:
     """The 1-based line of a host node; one without marks (a number, a string in a list, a short-form
     function's name) is on the line where the mapping or list holding it starts."""
-    try:
-        return node.start_mark.line + 1
-    except AttributeError:
-        return enclosing
+    mark = getattr(node, "start_mark", None)
+    return enclosing if mark is None else mark.line + 1
