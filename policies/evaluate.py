@@ -21,8 +21,8 @@ class Deployment:
 def evaluate(deployments: list, source: str, locate: Callable | None = None, exhaustive: bool = True) -> Analysis:
     """Findings of all rules: FAILED if broken in some deployment, PASSED only if proved in every one.
 
-    `locate(path)` gives the file, the path inside it and the line of a property path (None: paths are the
-    source's own, without lines). `exhaustive` is False when only some deployments could be evaluated;
+    `locate(path)` gives the file of a property path, the path inside it and the file's line finder (a
+    callable telling a path's line, or None); None: paths are the source's own, without lines. `exhaustive` is False when only some deployments could be evaluated;
     nothing is then PASSED.
     """
     locate = locate or (lambda path: (None, path, None))
@@ -51,12 +51,12 @@ def _merge(outcomes: list, deployments: list, locate: Callable, exhaustive: bool
             message += " (when " + ", ".join(f"{name} is {str(value).lower()}" for name, value in conditions) + ")"
     if verdict is Verdict.UNKNOWN:
         malformed = {(u.reason, u.path): u for _, r in unknown for u in r.unknowns if u.malformed}
-        unreadable = tuple(Unreadable(u.reason, *locate(u.path)) for u in malformed.values())
+        unreadable = tuple(Unreadable(u.reason, *_located(locate, u.path)) for u in malformed.values())
     if verdict is Verdict.PASSED and not exhaustive:
         verdict = Verdict.UNKNOWN
         message += (" (not proved for every deployment: the template has too many independent conditions, "
                     "only its default parameter values were evaluated)")
-    file, path, line = locate(result.path)
+    file, path, line_of = locate(result.path)
     return Finding(
         rule_id=result.rule_id,
         verdict=verdict,
@@ -64,12 +64,18 @@ def _merge(outcomes: list, deployments: list, locate: Callable, exhaustive: bool
         resource_type=deployment.topology.resource_types.get(result.subject, ""),
         message=message,
         path=path,
-        line=line,
+        line_of=line_of,
         hop=result.hop,
         conditions=conditions,
         unreadable=unreadable,
         file=file,
     )
+
+
+def _located(locate: Callable, path: tuple) -> tuple:
+    """(file, path inside it, line) of a property path."""
+    file, inner, line_of = locate(path)
+    return file, inner, line_of(inner) if line_of is not None else None
 
 
 def deciding_conditions(failing: list, deployments: list) -> tuple:

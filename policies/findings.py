@@ -32,7 +32,8 @@ class Finding:
     resource_type: str
     message: str
     path: PropertyPath = ()  # the property to fix, inside `file`; cfn-lint squiggles it
-    line: int | None = None  # 1-based line of `path` in `file`
+    # Tells the line of a path in `file` (see `line`); None where paths have no lines (Terraform).
+    line_of: Callable[[PropertyPath], int | None] | None = None
     hop: str = ""  # identifies the hop inside the resource, so verdicts of several hops stay apart
     conditions: tuple = field(default=(), compare=False)  # (condition, bool) pairs of a failing scenario
     # Of an UNKNOWN verdict: the values the template gets wrong (Unreadable: why, and where) that kept the rule
@@ -41,6 +42,12 @@ class Finding:
     # The scanned file `path` and `line` are in: where the fix goes, which in an application of several stacks
     # may be another template than the resource's. None where the analysis has a single source (Terraform).
     file: str | None = field(default=None, compare=False)
+
+    @property
+    def line(self) -> int | None:
+        """1-based line of `path` in `file`. Told when asked, not when the finding is made: the tools' adapters
+        never ask (checkov and cfn-lint find lines themselves), and most findings pass and are shown nowhere."""
+        return self.line_of(self.path) if self.line_of is not None else None
 
 
 @dataclass(eq=False, repr=False)

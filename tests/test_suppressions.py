@@ -23,7 +23,7 @@ from policies.suppressions import (
 )
 
 HOP303_FINDING = Finding("HOP303", Verdict.FAILED, "AppService", "AWS::ECS::Service", "service AppService: ...",
-                         ("Resources", "AppIngressFromAlb", "Properties", "FromPort"), 58)
+                         ("Resources", "AppIngressFromAlb", "Properties", "FromPort"))
 
 
 def test_the_resource_a_fix_edits_is_where_the_path_leads():

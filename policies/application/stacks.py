@@ -110,13 +110,12 @@ class Application:
         return [stack.qualify(logical_id) for stack in self.stacks_of(source)]
 
     def locate(self, path: tuple) -> tuple:
-        """(file, path inside it, line) of a property path of the application."""
+        """(file, path inside it, the file's line finder or None) of a property path of the application."""
         if path and isinstance(path[0], Stack):
             stack, inner = path[0], path[1:]
         else:
             stack, inner = self.stacks[0], path
-        line_of = stack.template.line_of
-        return stack.source, inner, line_of(inner) if line_of else None
+        return stack.source, inner, stack.template.line_of
 
     def stack_of_path(self, path: tuple) -> Stack:
         return path[0] if path and isinstance(path[0], Stack) else self.stacks[0]
