@@ -49,6 +49,8 @@ def unknown_reason(value: Any) -> str | None:
 
 def split_address(address: str) -> tuple:
     """('module.a.module.b', 'aws_x.y[0]') for 'module.a.module.b.aws_x.y[0]'; ('', address) at the root."""
+    if not address.startswith("module."):  # asked of every address several times: most are the root's
+        return "", address
     prefix = _MODULE_PREFIX.match(address).group(0)
     return prefix[:-1], address[len(prefix):]
 
@@ -69,12 +71,12 @@ def in_scope(module: str, local: str) -> str:
 
 def instance_key(address: str) -> str | None:
     """The trailing count index or for_each key of an address, brackets included: '[0]', '["a"]'."""
-    match = _INSTANCE_KEY.search(address)
+    match = _INSTANCE_KEY.search(address) if address.endswith("]") else None
     return match.group(0) if match else None
 
 
 def without_instance_key(address: str) -> str:
-    return _INSTANCE_KEY.sub("", address)
+    return _INSTANCE_KEY.sub("", address) if address.endswith("]") else address
 
 
 def without_instance_keys(address: str) -> str:
