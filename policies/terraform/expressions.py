@@ -39,14 +39,12 @@ _NAMED_VALUES = {
 
 def interpret(value: Any, addresses: Any) -> Any:
     """A value as the rules see it; `addresses` are those of the configuration's resources."""
-    reason = unknown_reason(value)
-    if reason is not None:
-        return Unknown(reason)
-    if isinstance(value, list):
-        return [interpret(item, addresses) for item in value]
     if isinstance(value, str):
         return _interpret_text(value, addresses)
-    return value
+    if isinstance(value, list):
+        return [interpret(item, addresses) for item in value]
+    reason = unknown_reason(value)  # a dict: an unknown marker, or a value of its own
+    return value if reason is None else Unknown(reason)
 
 
 def _interpret_text(text: str, addresses: Any) -> Any:

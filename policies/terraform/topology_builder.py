@@ -97,9 +97,10 @@ class _Attributes:
 
     def get(self, name: str) -> Prop:
         """The value as the rules see it: literal, ResourceRef, Unknown, or a list of those; None if absent."""
-        if self.raw.get(name) is None:
+        value = self.raw.get(name)
+        if value is None:
             return Prop(None, self.path)
-        return Prop(interpret(self.raw[name], self.builder.addresses), self.path + (name,))
+        return Prop(interpret(value, self.builder.addresses), self.path + (name,))
 
     def scalar(self, name: str) -> Prop:
         """Like get, with a reference to another resource's argument replaced by that argument's value."""
