@@ -53,7 +53,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from cfnlint.rules import CloudFormationLintRule, RuleMatch
 
@@ -71,8 +71,10 @@ from policies.analysis import analyze_scan  # noqa: E402
 from policies.cloudformation.deployment_files import describe_scan  # noqa: E402
 from policies.cloudformation.loader import ScannedTemplate  # noqa: E402
 from policies.findings import same_file  # noqa: E402
-from policies.suppressions import Suppressions, application_suppressions, document_suppressions  # noqa: E402
 from policies.wrapping import wrap_once  # noqa: E402
+
+if TYPE_CHECKING:
+    from policies.suppressions import Suppressions
 
 # A child of cfn-lint's logger, so that `cfn-lint --debug` prints it.
 LOGGER = logging.getLogger("cfnlint.hoplint")
@@ -254,7 +256,10 @@ _install_hooks()
 
 def _suppressions(template_analysis: TemplateAnalysis) -> Suppressions:
     """What the user accepted in the templates of the application: read from their files, which also hold the
-    skip comments; from cfn-lint's parsed template when there is no file (stdin)."""
+    skip comments; from cfn-lint's parsed template when there is no file (stdin). Imported here: only a
+    template with a finding to report reads them."""
+    from policies.suppressions import application_suppressions, document_suppressions
+
     filename, application = template_analysis.filename, template_analysis.analysis.application
     if filename and os.path.isfile(filename) and application is not None:
         return application_suppressions(application)

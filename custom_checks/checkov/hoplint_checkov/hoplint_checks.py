@@ -70,7 +70,7 @@ import threading
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from checkov.common.bridgecrew.severities import BcSeverities, Severities
 from checkov.common.checks_infra.registry import get_graph_checks_registry
@@ -90,18 +90,19 @@ def _make_engine_importable() -> None:
 
 _make_engine_importable()
 
-from policies import RULES, Rule, Verdict  # noqa: E402  (needs the path set above)
+from policies import RULES, Finding, Rule, Verdict  # noqa: E402  (needs the path set above)
 from policies.cache import cached  # noqa: E402
 from policies.catalog import (  # noqa: E402
     CLOUDFORMATION_TYPES, ERROR, INFORMATION, RULE_OF_CHECKOV_ID, WARNING)
 from policies.checkov_graph import graph_vertices_and_edges  # noqa: E402
 from policies.collector import collector_paused  # noqa: E402
 from policies.findings import fix_resource, worst_verdict  # noqa: E402
-from policies.suppressions import CHECKOV, Suppression, Suppressions, application_suppressions  # noqa: E402
-from policies.suppressions import terraform_suppressions  # noqa: E402
 from policies.wrapping import wrap_once  # noqa: E402
 
 from .hoplint_sarif import install_sarif_hook  # noqa: E402
+
+if TYPE_CHECKING:
+    from policies.suppressions import Suppression, Suppressions
 
 logger = logging.getLogger("hoplint.checkov")
 
@@ -238,8 +239,8 @@ class GraphVerdicts:
                 for finding in findings:
                     if finding.verdict == Verdict.FAILED:
                         fixed = self.resource_vertex(vertex, *fix_resource(finding)) or vertex
-                        suppression = self.suppressions(analysis, vertex, fixed).covering(finding, tools=(CHECKOV,))
-                        self.record(rule, fixed, Judged(verdict, [finding.message], self.entity(fixed), suppression))
+                        self.record(rule, fixed, Judged(verdict, [finding.message], self.entity(fixed),
+                                                        self.acceptance(analysis, vertex, fixed, finding)))
 
     def entity(self, vertex: dict) -> dict:
         # Shared by the records of several rules: checkov copies an entity before it writes into a record.
@@ -335,9 +336,17 @@ class GraphVerdicts:
             return root_module(vertex), resource
         return self.absolute(file or str(vertex.get("file_path_"))), resource
 
+    def acceptance(self, analysis: Any, subject: dict, fixed: dict, finding: Finding) -> Suppression | None:
+        """A checkov skip accepting the failed `finding` where checkov does not look, if any."""
+        from policies.suppressions import CHECKOV  # imported on the first failure: most resources pass
+
+        return self.suppressions(analysis, subject, fixed).covering(finding, tools=(CHECKOV,))
+
     def suppressions(self, analysis: Any, subject: dict, fixed: dict) -> Suppressions:
         """What the user accepted on the two resources a verdict concerns, read only for failed verdicts: in
         the templates of a CloudFormation application, within the blocks of Terraform resources."""
+        from policies.suppressions import application_suppressions, terraform_suppressions
+
         if subject["resource_type"] in CLOUDFORMATION_SUBJECT_TYPES:
             application = analysis.application
             if id(application) not in self.application_suppressions:
