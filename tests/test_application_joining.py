@@ -10,7 +10,7 @@ import pytest
 from application_support import analyze_templates, condition_scenarios
 
 from policies import Verdict
-from policies.application.names import Hole, pattern
+from policies.application.names import Hole, _globs_intersect, pattern
 from policies.cloudformation.deployment_files import Description, StackDeclaration, describe_scan
 
 LAUNCH_TYPE = {"Type": "String", "Default": "Fargate", "AllowedValues": ["Fargate", "EC2"]}
@@ -113,6 +113,19 @@ def test_name_patterns_match_what_a_deployment_can_make_equal():
     assert pattern(Hole("a parameter"), "-Listener").may_equal(pattern(Hole("s", True), "-Listener"))
     assert not pattern("a", Hole("x")).may_equal(pattern("b", Hole("y")))
     assert not pattern("x" * 600).may_equal(pattern("x" * 600))  # too long to match: no link, no cost
+
+
+def test_a_name_and_a_pattern_of_one_hole_match_as_the_general_match_does():
+    """may_equal compares a name with a pattern of one hole by its ends; the general match must agree."""
+    hole = Hole("AWS::StackName", stack_name=True)
+    names = ["", "a", "ab", "aba", "prod:Listener", "prod:Listener:Listener", ":Listener", "x" * 513]
+    patterns = [pattern(hole), pattern("a", hole), pattern(hole, "a"), pattern("a", hole, "a"), pattern("ab", hole, "ba"),
+                pattern(hole, ":Listener"), pattern("prod", hole, "Listener"), pattern("x" * 300, hole, "x" * 300)]
+    for name in names:
+        for patterned in patterns:
+            general = (None not in (pattern(name)._tokens(), patterned._tokens())
+                       and _globs_intersect(pattern(name)._tokens(), patterned._tokens()))
+            assert pattern(name).may_equal(patterned) == patterned.may_equal(pattern(name)) == general, (name, patterned)
 
 
 # -- nested stacks ----------------------------------------------------------------------------------------

@@ -51,6 +51,9 @@ class NamePattern:
 
     def may_equal(self, other: NamePattern) -> bool:
         """Whether some deployment can give both patterns the same name (each hole may be any text)."""
+        for name, patterned in ((self.literal, other), (other.literal, self)):
+            if name is not None and len(patterned.holes) <= 1:  # an import's name and an export's: most pairs
+                return patterned._spells(name)
         mine, theirs = self._tokens(), other._tokens()
         if mine is None or theirs is None:
             return False
@@ -64,6 +67,17 @@ class NamePattern:
             "(?P<name>.+?)" if index == self._first_hole() else "(?P=name)") for index, part in enumerate(self.parts))
         match = re.fullmatch(expression, name)
         return match.group("name") if match else None
+
+    def _spells(self, name: str) -> bool:
+        """Whether this pattern, of one hole at most, can be `name`: the text around its hole starts and ends it
+        (the general match, _globs_intersect, costs the product of the two lengths)."""
+        if len(name) > MAX_NAME or len(str(self)) > MAX_NAME:
+            return False
+        if not self.holes:
+            return self.literal == name
+        head = self.parts[0] if isinstance(self.parts[0], str) else ""
+        tail = self.parts[-1] if isinstance(self.parts[-1], str) else ""
+        return len(name) >= len(head) + len(tail) and name.startswith(head) and name.endswith(tail)
 
     def _first_hole(self) -> int:
         return next(index for index, part in enumerate(self.parts) if isinstance(part, Hole))
