@@ -109,10 +109,11 @@ class Analysis:
     # The CloudFormation application judged (policies.application.Application), None for other inputs:
     # tells which of its resources a scanned file's logical id stands for.
     application: Any = field(default=None, repr=False, compare=False)
-    # Findings by (rule, resource), and by the absolute path of their file, with how many findings each covers;
-    # rebuilt when findings were added (see _grouped).
+    # Findings by (rule, resource), by the absolute path of their file and by whether they have unreadable values,
+    # with how many findings each covers; rebuilt when findings were added (see _grouped).
     _by_subject: tuple = field(default=(-1, None), init=False, repr=False, compare=False)
     _by_file: tuple = field(default=(-1, None), init=False, repr=False, compare=False)
+    _by_readability: tuple = field(default=(-1, None), init=False, repr=False, compare=False)
 
     def for_rule(self, rule_id: str) -> list:
         return [f for f in self.findings if f.rule_id == rule_id]
@@ -128,6 +129,13 @@ class Analysis:
         absolute = functools.cache(os.path.abspath)  # one abspath per file, not per finding
         by_file = self._grouped("_by_file", lambda finding: absolute(finding.file) if finding.file else None)
         return list(by_file.get(os.path.abspath(source), ()))
+
+    def with_unreadable_values(self) -> list:
+        """The UNKNOWN findings kept from a verdict by values the template gets wrong (Finding.unreadable). Asked by
+        cfn-lint once per template of an application."""
+        by_readability = self._grouped(
+            "_by_readability", lambda finding: finding.verdict is Verdict.UNKNOWN and bool(finding.unreadable))
+        return list(by_readability.get(True, ()))
 
     def _grouped(self, index: str, key: Callable[[Finding], Any]) -> dict:
         """The findings grouped by `key`, kept in the field `index` until findings are added: the tools ask once

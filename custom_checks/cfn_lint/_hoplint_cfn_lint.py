@@ -272,10 +272,7 @@ def unreadable_matches(cfn) -> list:
     template_analysis = analysis_of(cfn)
     analysis = template_analysis.analysis
     unreadable: dict = {}  # (rule id, resource) -> {(reason, path): Unreadable}, in the order found
-    # Asked once per template of an application: only the few unknown findings with such values are looked into.
-    for finding in analysis.findings if analysis else ():
-        if finding.verdict != Verdict.UNKNOWN or not finding.unreadable:
-            continue
+    for finding in analysis.with_unreadable_values() if analysis else ():
         here = [value for value in finding.unreadable if same_file(value.file, template_analysis.source)]
         if here and template_analysis.reported(finding):
             values = unreadable.setdefault((finding.rule_id, finding.resource), {})
