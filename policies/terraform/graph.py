@@ -357,18 +357,19 @@ def _rendering_is_incomplete(vertex: dict) -> bool:
     return _has_unevaluated_text([vertex[key] for key, _ in _argument_keys(vertex)])
 
 
-def _has_unevaluated_text(value: Any, depth: int = 0) -> bool:
-    if isinstance(value, str):
-        return ("${" in value or "%{" in value or value.startswith(_UNEVALUATED_NAMED_VALUES)
-                or ("(" in value and _FUNCTION_CALL.match(value) is not None))
+def _has_unevaluated_text(values: Iterable, depth: int = 0) -> bool:
+    """Whether one of `values`, or a value nested in them, is text checkov left unevaluated. Asked of every value
+    of every resource: texts are tried in the loop (a call per container, not per value), without any() over a
+    generator."""
     if depth > 32:
         return True
-    if isinstance(value, dict):
-        value = value.values()
-    elif not isinstance(value, list):
-        return False
-    for item in value:  # a loop, not any() over a generator: asked of every value of every resource
-        if _has_unevaluated_text(item, depth + 1):
+    for value in values:
+        if isinstance(value, str):
+            if ("${" in value or "%{" in value or value.startswith(_UNEVALUATED_NAMED_VALUES)
+                    or ("(" in value and _FUNCTION_CALL.match(value) is not None)):
+                return True
+        elif isinstance(value, (dict, list)) and _has_unevaluated_text(
+                value.values() if isinstance(value, dict) else value, depth + 1):
             return True
     return False
 
