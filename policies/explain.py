@@ -277,7 +277,8 @@ def _exit_gates(findings: _FindingIndex, hop: ServiceHop, balancer: Any) -> tupl
                 findings.check(HEALTH_CHECK, probe))
     gate_hop = balancer_hop_key(hop, balancer)
     fleets = hop.service.container_instances
-    fleet_hops = [fleet_hop_key(hop, fleet, balancer) for fleet in fleets] if isinstance(fleets, list) else []
+    fleet_hops = [fleet_hop_key(hop, fleet, balancer) for fleet in fleets
+                  if not isinstance(fleet, Unknown)] if isinstance(fleets, list) else []
 
     def per_fleet(rule_id: str) -> tuple:
         """A container instance rule's findings: one per Auto Scaling group, or one for the hop when the groups

@@ -241,7 +241,8 @@ class Service:
     network_configuration_path: tuple
     addresses: Any  # list of ip_network the tasks live in, or Unknown
     # Where bridge and host mode tasks run: a list of ContainerInstances (one per Auto Scaling group of the
-    # service's capacity providers), or Unknown when the template does not link the service to them.
+    # service's capacity providers, or joining its cluster), with an Unknown for each provider or group that cannot
+    # be followed; or Unknown when the template does not link the service to them.
     container_instances: Any = None
     # ids of the subnets awsvpc tasks live in (see Topology.subnets), Unknown, or None without a network configuration
     subnets: Any = None
@@ -420,6 +421,14 @@ class Topology:
             return grouped
 
         return self.derived(f"forwards by {attribute}", index)
+
+
+def container_instances_found(fleets: list) -> Any:
+    """A service's container_instances from its fleets (ContainerInstances, or Unknown for a provider or group
+    that cannot be followed): the first Unknown alone when no fleet can be followed."""
+    if fleets and all(isinstance(fleet, Unknown) for fleet in fleets):
+        return fleets[0]
+    return fleets
 
 
 def normalized_protocol(value: Any, missing: str) -> Any:

@@ -274,6 +274,22 @@ def test_ecs_cluster_from_a_parameter_without_default_is_unknown_against_a_named
         "has no Default>, which may or may not be cluster Cluster (payments)"])
 
 
+def test_a_group_whose_cluster_cannot_be_told_leaves_the_groups_joining_it_judged():
+    """The group surely joining the service's cluster carries its tasks, whatever the doubtful group does: its
+    broken gate is FAILED, and the doubt is said beside it."""
+    fixture = "unknown/ec2-cluster-join-parameter-without-default.yaml"
+    document = second_host_group(fixture_document(fixture), "${Cluster}", 3000)
+    analysis = analyze_document(document, fixture)
+    verdict, findings = analysis.verdict("HOP503", "WebService")
+    assert verdict is Verdict.FAILED
+    assert sorted((finding.verdict.value, finding.message) for finding in findings) == [
+        ("FAILED", "service WebService (LoadBalancers[0] -> WebTargetGroup): instance SG OtherSg allows tcp/3000 "
+                   "from AlbSg, but the dynamic host port range is 32768-65535"),
+        ("UNKNOWN", "service WebService (LoadBalancers[0] -> WebTargetGroup): cannot tell which container instances "
+                    "run its bridge mode tasks: the instances of Auto Scaling group HostGroup join cluster <parameter "
+                    "HostClusterName has no Default>, which may or may not be cluster Cluster (payments)")]
+
+
 # -- Resolver.text --------------------------------------------------------------------------------------------
 
 TEMPLATE = {

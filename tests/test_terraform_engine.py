@@ -383,6 +383,20 @@ def test_an_auto_scaling_group_naming_no_launch_template_or_configuration_is_unk
                                 "configuration")
 
 
+def test_a_capacity_provider_outside_the_configuration_leaves_the_others_judged():
+    """Tasks run on every provider of the strategy: the one that can be followed is judged, the other is a doubt."""
+    resources = copy.deepcopy(list(graph_resources("good/ec2-bridge-dynamic-host-ports")))
+    service = next(resource for resource in resources if resource["address"] == "aws_ecs_service.app")
+    service["attributes"]["capacity_provider_strategy"] = [{"capacity_provider": "web-ec2", "weight": 1},
+                                                           {"capacity_provider": "spot-fleet", "weight": 1}]
+    instances, doubt = build_topology(resources).services["aws_ecs_service.app"].container_instances
+    assert instances.auto_scaling_group == "aws_autoscaling_group.ecs"
+    assert isinstance(doubt, Unknown) and "spot-fleet" in doubt.reason
+    analysis = analyze_terraform(resources, "main.tf")
+    assert sorted(finding.verdict.value for finding in analysis.for_resource("HOP503", "aws_ecs_service.app")) == [
+        "PASSED", "UNKNOWN"]
+
+
 def test_a_reference_left_null_is_unknown_and_says_nothing_is_named():
     stack = web_stack()
     stack[4]["attributes"]["load_balancer_arn"] = None

@@ -105,28 +105,27 @@ class ClusterMembers:
                     self.by_kind.setdefault((cluster.resource is not None, cluster.exact), []).append(group)
 
     def joining(self, cluster: Cluster) -> list | Unknown:
-        """The groups whose instances join `cluster`, or Unknown when some group may or may not, or none does."""
-        if self.unreadable:
-            group, why = self.unreadable[0]
-            return replace(why, reason=f"cannot tell which cluster the instances of Auto Scaling group {group} "
-                                       f"join: {why.reason}")
+        """The groups whose instances join `cluster` (in template order), then an Unknown for each group that may
+        or may not join it: the groups known to join carry tasks whatever the others do. Unknown when no group
+        surely joins it (the first doubt, or that none does)."""
         members = {group for key in cluster.keys for group in self.by_key.get(key, ())
                    if same_cluster(cluster, self.joins[group]) is True}
+        doubts = [replace(why, reason=f"cannot tell which cluster the instances of Auto Scaling group {group} "
+                                      f"join: {why.reason}") for group, why in self.unreadable]
         for (names_resource, exact), groups in self.by_kind.items():
             if cluster.name is None or (names_resource and cluster.resource is not None) or (exact and cluster.exact):
                 continue  # same_cluster tells every group of this kind apart from the cluster
-            doubt = next((group for group in groups if group not in members), None)
-            if doubt is not None:
-                return Unknown(f"the instances of Auto Scaling group {doubt} join cluster {self.joins[doubt]}, which "
-                               f"may or may not be cluster {cluster}")
+            doubts += [Unknown(f"the instances of Auto Scaling group {group} join cluster {self.joins[group]}, which "
+                               f"may or may not be cluster {cluster}") for group in groups if group not in members]
         if self.unnamed and same_cluster(cluster, Cluster(None, DEFAULT_CLUSTER)) is not False:
-            return Unknown(f"Auto Scaling group {self.unnamed[0]} names no cluster: its instances join cluster "
-                           f"{DEFAULT_CLUSTER[0]} if they run the ECS agent")
+            doubts.append(Unknown(f"Auto Scaling group {self.unnamed[0]} names no cluster: its instances join cluster "
+                                  f"{DEFAULT_CLUSTER[0]} if they run the ECS agent"))
         if not members:
-            return Unknown(f"no capacity provider of the service or its cluster, and no Auto Scaling group of the "
-                           f"template whose user data or cfn-init names cluster {cluster} in ECS_CLUSTER: its "
-                           f"container instances may be registered outside the template")
-        return sorted(members, key=self.order.get)
+            return doubts[0] if doubts else Unknown(
+                f"no capacity provider of the service or its cluster, and no Auto Scaling group of the template whose "
+                f"user data or cfn-init names cluster {cluster} in ECS_CLUSTER: its container instances may be "
+                f"registered outside the template")
+        return sorted(members, key=self.order.get) + doubts
 
 
 # -- reading user data and cfn-init --------------------------------------------------------------------

@@ -31,6 +31,7 @@ from policies.topology import (
     TaskDefinition,
     Topology,
     acl_entries,
+    container_instances_found,
     address_family,
     ip_address_type,
     normalized_acl_action,
@@ -660,7 +661,8 @@ class _Builder:
     def container_instances(self, service: _Properties, strategy: list) -> Any:
         """The Auto Scaling groups behind the service's capacity providers (its cluster's default strategy
         when it names neither providers nor a launch type); without any, those whose instances join its cluster.
-        Unknown when the template does not tell."""
+        An Unknown among them stands for a provider or group that cannot be followed; Unknown alone when the
+        template does not tell."""
         if not strategy and service.get("LaunchType").value is None:
             strategy = self.cluster_default_strategy(service.get("Cluster"))
         if not strategy:
@@ -669,16 +671,12 @@ class _Builder:
         for provider in strategy:
             provider_id = self.reference(provider, "AWS::ECS::CapacityProvider", "capacity provider")
             if isinstance(provider_id, Unknown):
-                return provider_id
+                fleets.append(provider_id)
+                continue
             group = self.properties(provider_id).child("AutoScalingGroupProvider").get("AutoScalingGroupArn")
             group_id = self.reference(group, "AWS::AutoScaling::AutoScalingGroup", "Auto Scaling group")
-            if isinstance(group_id, Unknown):
-                return group_id
-            fleet = self.auto_scaling_group_instances(group_id)
-            if isinstance(fleet, Unknown):
-                return fleet
-            fleets.append(fleet)
-        return fleets
+            fleets.append(group_id if isinstance(group_id, Unknown) else self.auto_scaling_group_instances(group_id))
+        return container_instances_found(fleets)
 
     def cluster_default_strategy(self, cluster: Prop) -> list:
         """CapacityProvider props of the cluster's DefaultCapacityProviderStrategy, set on the cluster or by
@@ -696,7 +694,8 @@ class _Builder:
 
     def instances_joining(self, service: _Properties) -> Any:
         """The instances of every Auto Scaling group that joins the service's cluster (ECS_CLUSTER in the user
-        data or cfn-init metadata of its launch template or configuration), or Unknown."""
+        data or cfn-init metadata of its launch template or configuration), with an Unknown for each group that
+        may or may not join it or cannot be followed; or Unknown."""
         if service.unreadable is not None:
             return service.unreadable
         cluster_prop = service.get("Cluster")
@@ -707,8 +706,9 @@ class _Builder:
         groups = self.cluster_members.joining(cluster)
         if isinstance(groups, Unknown):
             return groups if groups.path else replace(groups, path=cluster_prop.path)
-        fleets = [self.auto_scaling_group_instances(group) for group in groups]
-        return next((fleet for fleet in fleets if isinstance(fleet, Unknown)), fleets)
+        return container_instances_found([
+            (group if group.path else replace(group, path=cluster_prop.path)) if isinstance(group, Unknown)
+            else self.auto_scaling_group_instances(group) for group in groups])
 
     @functools.cached_property
     def cluster_members(self) -> ClusterMembers:

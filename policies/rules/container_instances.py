@@ -134,12 +134,14 @@ def _judge_each_fleet(rule_id: str, topology: Topology, judge: JudgeFleet) -> It
         if port is None:
             continue
         kind, fleets = _port_kind(port), hop.service.container_instances
-        if isinstance(fleets, Unknown):
-            yield Result(rule_id, Verdict.UNKNOWN, hop.service.id,
-                         f"{hop.describe()}: cannot tell which container instances run its {mode} mode tasks: "
-                         f"{fleets.reason}", fleets.path or hop.service.capacity_providers.path, hop.key, (fleets,))
-            continue
-        for instances in fleets:
+        # An Unknown among the fleets (a group or provider that cannot be followed) leaves the others judged.
+        for instances in [fleets] if isinstance(fleets, Unknown) else fleets:
+            if isinstance(instances, Unknown):
+                yield Result(rule_id, Verdict.UNKNOWN, hop.service.id,
+                             f"{hop.describe()}: cannot tell which container instances run its {mode} mode tasks: "
+                             f"{instances.reason}", instances.path or hop.service.capacity_providers.path, hop.key,
+                             (instances,))
+                continue
             for balancer in hop.load_balancers:
                 key = fleet_hop_key(hop, instances, balancer)
                 if isinstance(balancer, LoadBalancer):

@@ -46,6 +46,7 @@ from policies.topology import (
     TaskDefinition,
     Topology,
     acl_entries,
+    container_instances_found,
     address_family,
     ip_address_type,
     normalized_acl_action,
@@ -607,7 +608,8 @@ class _Builder:
 
     def container_instances(self, service: _Attributes, strategy: list) -> Any:
         """The Auto Scaling groups behind the service's capacity providers (its cluster's default strategy
-        when it names neither providers nor a launch type), or Unknown when the configuration does not link them."""
+        when it names neither providers nor a launch type), an Unknown among them for a provider or group that
+        cannot be followed; or Unknown when the configuration does not link them."""
         if not strategy and service.get("launch_type").value is None:
             strategy = self.cluster_default_strategy(service.get("cluster").value)
         if not strategy:
@@ -617,17 +619,14 @@ class _Builder:
         for provider in strategy:
             provider_address = self.by_name(provider.value, ("aws_ecs_capacity_provider",), "capacity provider")
             if isinstance(provider_address, Unknown):
-                return provider_address
+                fleets.append(provider_address)
+                continue
             groups = self.attributes(provider_address).known_blocks("auto_scaling_group_provider")
             group = groups[0][1].get("auto_scaling_group_arn").value if groups else None
             group_address = self.reference(group, ("aws_autoscaling_group",), "Auto Scaling group")
-            if isinstance(group_address, Unknown):
-                return group_address
-            fleet = self.auto_scaling_group_instances(group_address)
-            if isinstance(fleet, Unknown):
-                return fleet
-            fleets.append(fleet)
-        return fleets
+            fleets.append(group_address if isinstance(group_address, Unknown)
+                          else self.auto_scaling_group_instances(group_address))
+        return container_instances_found(fleets)
 
     def cluster_default_strategy(self, cluster: Any) -> list:
         """capacity_provider props of the default_capacity_provider_strategy that an
