@@ -302,6 +302,47 @@ def test_cli_rule_selection(tmp_path, options, expected):
     assert rule_ids(lint(names, *options, cwd=tmp_path, home=tmp_path)["stack.json"]) == expected
 
 
+ONE_BRANCH_FAILS = "bad/HOP303-fails-in-one-branch.yaml"  # AppSg admits tcp/8443 when EnableTaskTls is "true"
+WRONG_PORT_IN_ONE_BRANCH = ("service AppService (LoadBalancers[0] -> AppTargetGroup): task SG AppSg allows tcp/8443 "
+                            "from AlbSg, but the target port is 8080")
+
+
+def parameter_options(how: str, value: str, directory: Path) -> tuple:
+    """cfn-lint's options giving EnableTaskTls `value` to stack.yaml: `how` is --parameters, --parameter-files or
+    --deployment-files (which name the template themselves)."""
+    if how == "--parameters":
+        return "--parameters", f"EnableTaskTls={value}", "--", "stack.yaml"
+    if how == "--parameter-files":
+        (directory / "parameters.json").write_text(json.dumps([{"ParameterKey": "EnableTaskTls",
+                                                               "ParameterValue": value}]))
+        return "--parameter-files", "parameters.json", "--", "stack.yaml"
+    (directory / "deployment.yaml").write_text(
+        f"template-file-path: stack.yaml\nparameters:\n  EnableTaskTls: \"{value}\"\n")
+    return ("--deployment-files", "deployment.yaml")
+
+
+@pytest.mark.parametrize("how", ["--parameters", "--parameter-files", "--deployment-files"])
+@pytest.mark.parametrize("value, expected", [
+    ("true", [WRONG_PORT_IN_ONE_BRANCH]),  # the deployment given: no "when TaskTls is true" left to say
+    ("false", []),  # the broken branch is not deployed
+])
+def test_parameter_values_given_to_cfn_lint_are_the_deployment_judged(tmp_path, how, value, expected):
+    (tmp_path / "stack.yaml").write_text((FIXTURES_DIR / ONE_BRANCH_FAILS).read_text())
+    result = run_cfn_lint("--append-rules", str(ADAPTER_DIR), "--format", "json",
+                          *parameter_options(how, value, tmp_path), cwd=tmp_path, home=tmp_path)
+    if how == "--parameter-files":
+        # cfn-lint (1.58, runner/cli.py) lints the template with each parameter file's values, then once more
+        # without them: that run judges every branch, as without parameter values.
+        expected = [*expected, WRONG_PORT_IN_ONE_BRANCH + " (when TaskTls is true)"]
+    assert [match["Message"] for match in hoplint_matches(result.stdout)] == expected
+
+
+def test_without_parameter_values_every_branch_is_judged(tmp_path):
+    (tmp_path / "stack.yaml").write_text((FIXTURES_DIR / ONE_BRANCH_FAILS).read_text())
+    matches = lint(["stack.yaml"], cwd=tmp_path, home=tmp_path)["stack.yaml"]
+    assert [match["Message"] for match in matches] == [WRONG_PORT_IN_ONE_BRANCH + " (when TaskTls is true)"]
+
+
 def test_cfnlintrc_append_rules_loads_the_rules(tmp_path):
     (tmp_path / "custom_checks").symlink_to(REPO_ROOT / "custom_checks")
     (tmp_path / ".cfnlintrc").write_text("append_rules:\n  - custom_checks/cfn_lint\n")

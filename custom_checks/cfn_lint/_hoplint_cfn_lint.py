@@ -19,6 +19,12 @@ run's configuration; the other templates are parsed with cfn-lint's own decoder,
 to hand each back when its turn comes: every template is parsed once. If cfn-lint's internals change, the
 hooks install nothing and each template is judged on its own.
 
+Parameters. The parameter values cfn-lint is given for the template it lints (`--parameters`, each of
+`--parameter-files`, each deployment file of `--deployment-files` naming it) declare a stack of that template
+each (policies.cloudformation.deployment_files.declare_parameter_sets): the engine judges those deployments,
+a parameter they do not give taking its Default, rather than every combination of conditions the parameters
+allow. Stacks the deployment description declares for the template are judged too.
+
 Matches. Each rule reports its catalog rule's FAILED findings whose property to fix lies in the template
 being linted, at `finding.path`, so cfn-lint shows its line and column: a broken hop between a service stack
 and a network stack is underlined where it is fixed. PASSED findings are not reported, nor UNKNOWN ones,
@@ -68,7 +74,7 @@ except ModuleNotFoundError as missing:
 
 from policies import RULES, Analysis, Finding, Verdict  # noqa: E402
 from policies.analysis import analyze_scan  # noqa: E402
-from policies.cloudformation.deployment_files import describe_scan  # noqa: E402
+from policies.cloudformation.deployment_files import declare_parameter_sets, describe_scan  # noqa: E402
 from policies.cloudformation.loader import ScannedTemplate  # noqa: E402
 from policies.findings import same_file  # noqa: E402
 from policies.wrapping import wrap_once  # noqa: E402
@@ -182,8 +188,22 @@ def _scan_of(template: Any, source: str) -> tuple:
             kept = _in_run[key]
         scanned.append(kept)
     if _run["description"] is None:  # read once per run, as the templates are
-        _run["description"] = describe_scan(files)
+        description = describe_scan(files)
+        if len(files) == 1:  # cfn-lint takes parameter values for one template at a time
+            declare_parameter_sets(description, _run["absolute"][0], _parameter_sets(_run["config"]))
+        _run["description"] = description
     return scanned, _run["description"]
+
+
+def _parameter_sets(config: Any) -> list:
+    """(where the values come from, {name: value}) of each set of parameter values cfn-lint was given for the
+    template it lints: `--parameters`, each of `--parameter-files`, each deployment file naming it."""
+    try:
+        parameter_sets = list(config.parameters or ())
+    except Exception:  # another cfn-lint's configuration: the template is judged without them
+        return []
+    return [(getattr(parameter_set, "source", None) or "cfn-lint --parameters",
+             getattr(parameter_set, "parameters", None)) for parameter_set in parameter_sets]
 
 
 def _decode_for_scan(path: str) -> ScannedTemplate:

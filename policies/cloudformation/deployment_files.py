@@ -16,6 +16,8 @@
   CodePipeline template configuration files (`{"Parameters": {"Port": "8080"}}`), named by `parameters:`.
 - AWS CDK cloud assemblies (`cdk.out/manifest.json`): each stack's template and name, and which asset file a
   nested stack's TemplateURL names.
+- The parameter values a linter was given for the template it lints (cfn-lint's `--parameters`,
+  `--parameter-files`, `--deployment-files`): its adapter hands them over (declare_parameter_sets).
 
 Reading never raises and never runs anything: YAML through PyYAML's safe loader, sizes bounded; what cannot be
 read is a problem that names the file.
@@ -124,6 +126,18 @@ def read_hoplint_file(path: Path, description: Description) -> None:
             parameters = {}
         description.stacks.append(StackDeclaration(entry["template"], name, tuple(sorted(parameters.items())),
                                                    str(path), str(path.parent)))
+
+
+def declare_parameter_sets(description: Description, template: str, parameter_sets: list) -> None:
+    """A stack of `template` for each set of parameter values a linter was given for it (cfn-lint's `--parameters`,
+    `--parameter-files` and `--deployment-files`); `parameter_sets` are (where the values come from, {name: value})
+    pairs. The stacks the description declares already stay: each is judged."""
+    for where, values in parameter_sets[:MAX_STACKS]:
+        if not isinstance(values, dict):
+            description.problems.append(f"{where}: parameters must be a mapping")
+            continue
+        parameters = _parameter_values(values, where, description)
+        description.stacks.append(StackDeclaration(template, None, tuple(sorted(parameters.items())), where))
 
 
 def inside(directory: Path, name: str, where: str, description: Description) -> Path | None:
