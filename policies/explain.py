@@ -25,10 +25,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Iterator
 
-from policies.findings import Analysis
 from policies.catalog import RULES
 from policies.evaluate import deciding_conditions
-from policies.findings import Finding, Verdict, worst_verdict
+from policies.findings import Analysis, Finding, Verdict, worst_verdict
 from policies.rules.base import ServiceHop, balancer_hop_key, load_balancers_forwarding_to, service_hops
 from policies.rules.container_instances import fleet_hop_key
 from policies.rules.security_groups import HEALTH_CHECK_PORT, hop_ports
