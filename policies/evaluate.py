@@ -22,8 +22,8 @@ def evaluate(deployments: list, source: str, locate: Callable | None = None, exh
     """Findings of all rules: FAILED if broken in some deployment, PASSED only if proved in every one.
 
     `locate(path)` gives the file of a property path, the path inside it and the file's line finder (a
-    callable telling a path's line, or None); None: paths are the source's own, without lines. `exhaustive` is False when only some deployments could be evaluated;
-    nothing is then PASSED.
+    callable telling a path's line, or None); None: paths are the source's own, without lines. `exhaustive` is
+    False when only some deployments could be evaluated; nothing is then PASSED.
     """
     locate = locate or (lambda path: (None, path, None))
     analysis = Analysis(source=source, deployments=list(deployments))
