@@ -119,13 +119,15 @@ def test_a_name_and_a_pattern_of_one_hole_match_as_the_general_match_does():
     """may_equal compares a name with a pattern of one hole by its ends; the general match must agree."""
     hole = Hole("AWS::StackName", stack_name=True)
     names = ["", "a", "ab", "aba", "prod:Listener", "prod:Listener:Listener", ":Listener", "x" * 513]
-    patterns = [pattern(hole), pattern("a", hole), pattern(hole, "a"), pattern("a", hole, "a"), pattern("ab", hole, "ba"),
-                pattern(hole, ":Listener"), pattern("prod", hole, "Listener"), pattern("x" * 300, hole, "x" * 300)]
+    patterns = [pattern(hole), pattern("a", hole), pattern(hole, "a"), pattern("a", hole, "a"),
+                pattern("ab", hole, "ba"), pattern(hole, ":Listener"), pattern("prod", hole, "Listener"),
+                pattern("x" * 300, hole, "x" * 300)]
     for name in names:
         for patterned in patterns:
-            general = (None not in (pattern(name)._tokens(), patterned._tokens())
-                       and _globs_intersect(pattern(name)._tokens(), patterned._tokens()))
-            assert pattern(name).may_equal(patterned) == patterned.may_equal(pattern(name)) == general, (name, patterned)
+            tokens = (pattern(name)._tokens(), patterned._tokens())
+            general = None not in tokens and _globs_intersect(*tokens)
+            assert pattern(name).may_equal(patterned) == patterned.may_equal(pattern(name)) == general, (
+                name, patterned)
 
 
 # -- nested stacks ----------------------------------------------------------------------------------------
