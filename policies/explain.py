@@ -280,8 +280,8 @@ def _exit_gates(findings: _FindingIndex, hop: ServiceHop, balancer: Any) -> tupl
                   if not isinstance(fleet, Unknown)] if isinstance(fleets, list) else []
 
     def per_fleet(rule_id: str) -> tuple:
-        """A container instance rule's findings: one per Auto Scaling group, or one for the hop when the groups
-        cannot be told."""
+        """A container instance rule's findings: one per Auto Scaling group that can be followed, and one for the
+        hop when some groups cannot be told."""
         return findings.pick((rule_id,), service, hop.key) + tuple(
             finding for fleet_hop in fleet_hops for finding in findings.pick((rule_id,), service, fleet_hop))
 
