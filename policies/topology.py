@@ -423,6 +423,21 @@ class Topology:
         return self.derived(f"forwards by {attribute}", index)
 
 
+def placing_providers(items: list) -> list:
+    """The providers of a capacity provider strategy's (provider, weight, base) items that can place tasks. When a
+    strategy names several, ECS places none on one of weight 0 (the default when none is given), its base aside;
+    a weight or base that is not a known number keeps its provider, and so do all when none would be left (a
+    strategy whose weights are all 0 cannot be used: CreateService fails)."""
+    placing = [provider for provider, weight, base in items
+               if len(items) < 2 or not (_known_zero(weight) and _known_zero(base))]
+    return placing or [provider for provider, _, _ in items]
+
+
+def _known_zero(value: Any) -> bool:
+    """An absent weight or base (0 by default), or one that is 0."""
+    return value is None or (not isinstance(value, bool) and value in (0, "0"))
+
+
 def container_instances_found(fleets: list) -> Any:
     """A service's container_instances from its fleets (ContainerInstances, or Unknown for a provider or group
     that cannot be followed): the first Unknown alone when no fleet can be followed."""

@@ -290,6 +290,21 @@ def test_a_group_whose_cluster_cannot_be_told_leaves_the_groups_joining_it_judge
                     "HostClusterName has no Default>, which may or may not be cluster Cluster (payments)")]
 
 
+@pytest.mark.parametrize("second, verdict", [
+    ({"CapacityProvider": "spot-outside"}, Verdict.PASSED),  # weight 0 by default: no task is placed there
+    ({"CapacityProvider": "spot-outside", "Weight": "0"}, Verdict.PASSED),
+    ({"CapacityProvider": "spot-outside", "Weight": 1}, Verdict.UNKNOWN),  # carries tasks: a doubt
+    ({"CapacityProvider": "spot-outside", "Weight": 0, "Base": 2}, Verdict.UNKNOWN),  # its base tasks run there
+    ({"CapacityProvider": "spot-outside", "Weight": {"Ref": "SpotWeight"}}, Verdict.UNKNOWN),  # may carry tasks
+])
+def test_a_capacity_provider_of_weight_zero_beside_another_places_no_tasks(second, verdict):
+    document = fixture_document(CAPACITY_PROVIDER)
+    document.setdefault("Parameters", {})["SpotWeight"] = {"Type": "Number"}
+    document["Resources"]["AppService"]["Properties"]["CapacityProviderStrategy"].append(second)
+    found = gates(document, CAPACITY_PROVIDER)
+    assert {rule_id: found[rule_id][0] for rule_id in GATES} == dict.fromkeys(GATES, verdict), found
+
+
 # -- Resolver.text --------------------------------------------------------------------------------------------
 
 TEMPLATE = {

@@ -397,6 +397,18 @@ def test_a_capacity_provider_outside_the_configuration_leaves_the_others_judged(
         "PASSED", "UNKNOWN"]
 
 
+@pytest.mark.parametrize("second, doubt", [
+    ({"capacity_provider": "spot-fleet"}, False),  # weight 0 by default beside another: no task is placed there
+    ({"capacity_provider": "spot-fleet", "weight": 0, "base": 1}, True),  # its base tasks run there
+])
+def test_a_capacity_provider_of_weight_zero_beside_another_places_no_tasks(second, doubt):
+    resources = copy.deepcopy(list(graph_resources("good/ec2-bridge-dynamic-host-ports")))
+    service = next(resource for resource in resources if resource["address"] == "aws_ecs_service.app")
+    service["attributes"]["capacity_provider_strategy"] = [{"capacity_provider": "web-ec2", "weight": 1}, second]
+    fleets = build_topology(resources).services["aws_ecs_service.app"].container_instances
+    assert [isinstance(fleet, Unknown) for fleet in fleets] == ([False, True] if doubt else [False])
+
+
 def test_a_reference_left_null_is_unknown_and_says_nothing_is_named():
     stack = web_stack()
     stack[4]["attributes"]["load_balancer_arn"] = None

@@ -40,6 +40,7 @@ from policies.topology import (
     normalized_protocol,
     normalized_rule_number,
     parse_network,
+    placing_providers,
     unreadable_acl_entries,
     unreadable_rule,
 )
@@ -147,6 +148,12 @@ class _Properties:
                 item = self.resolver.resolve(item)
             if item is not NO_VALUE:
                 yield index, _Properties(self.resolver, item, path + (index,))
+
+
+def _placing_providers(items: list) -> list:
+    """CapacityProvider props of the strategy items that can place tasks (policies.topology.placing_providers)."""
+    return placing_providers([(item.get("CapacityProvider"), item.get("Weight").value, item.get("Base").value)
+                              for item in items])
 
 
 def _is_function_call(value: Any) -> bool:
@@ -577,8 +584,8 @@ class _Builder:
             )
             self.native_blue_green(resource_id, entries[-1], entry.child("AdvancedConfiguration"))
         awsvpc = properties.child("NetworkConfiguration").child("AwsvpcConfiguration")
-        strategy = [item.get("CapacityProvider") for _, item in properties.items("CapacityProviderStrategy")]
-        providers = [provider.value for provider in strategy]
+        items = [item for _, item in properties.items("CapacityProviderStrategy")]
+        providers = [item.get("CapacityProvider").value for item in items]
         return Service(
             resource_id,
             self.path_of(resource_id),
@@ -589,7 +596,7 @@ class _Builder:
             self.security_group_set(awsvpc.get("SecurityGroups")),
             awsvpc.path,
             self.subnet_networks(awsvpc.get("Subnets")),
-            container_instances=self.container_instances(properties, strategy),
+            container_instances=self.container_instances(properties, _placing_providers(items)),
             subnets=self.subnet_ids(awsvpc.get("Subnets")) if "NetworkConfiguration" in properties.raw else None,
         )
 
@@ -679,8 +686,8 @@ class _Builder:
         return container_instances_found(fleets)
 
     def cluster_default_strategy(self, cluster: Prop) -> list:
-        """CapacityProvider props of the cluster's DefaultCapacityProviderStrategy, set on the cluster or by
-        an AWS::ECS::ClusterCapacityProviderAssociations."""
+        """CapacityProvider props of the cluster's DefaultCapacityProviderStrategy that can place tasks, set on the
+        cluster or by an AWS::ECS::ClusterCapacityProviderAssociations."""
         cluster_id = self.reference(cluster, "AWS::ECS::Cluster", "cluster")
         if isinstance(cluster_id, Unknown):
             return []
@@ -689,8 +696,8 @@ class _Builder:
         holders = [self.properties(cluster_id)] + [
             association for association in associations
             if self.reference(association.get("Cluster"), "AWS::ECS::Cluster", "cluster") == cluster_id]
-        return [item.get("CapacityProvider") for holder in holders
-                for _, item in holder.items("DefaultCapacityProviderStrategy")]
+        return _placing_providers([item for holder in holders
+                                   for _, item in holder.items("DefaultCapacityProviderStrategy")])
 
     def instances_joining(self, service: _Properties) -> Any:
         """The instances of every Auto Scaling group that joins the service's cluster (ECS_CLUSTER in the user

@@ -55,6 +55,7 @@ from policies.topology import (
     normalized_protocol,
     normalized_rule_number,
     parse_network,
+    placing_providers,
     unreadable_acl_entries,
     unreadable_rule,
 )
@@ -587,9 +588,8 @@ class _Builder:
                                  attributes.where("network_configuration"))
             networks = [(0, unread)]
         network = networks[0][1] if networks else attributes
-        strategy = [block.get("capacity_provider")
-                    for _, block in attributes.known_blocks("capacity_provider_strategy")]
-        providers = [provider.value for provider in strategy]
+        blocks = [block for _, block in attributes.known_blocks("capacity_provider_strategy")]
+        providers = [block.get("capacity_provider").value for block in blocks]
         return Service(
             address,
             (address,),
@@ -600,7 +600,7 @@ class _Builder:
             self.security_group_set(network.get("security_groups")) if networks else None,
             network.path,
             self.subnet_networks(network.get("subnets")) if networks else Unknown("the subnets are not given"),
-            container_instances=self.container_instances(attributes, strategy),
+            container_instances=self.container_instances(attributes, _placing_providers(blocks)),
             subnets=self.subnet_ids(network.get("subnets")) if networks else None,
         )
 
@@ -630,13 +630,13 @@ class _Builder:
 
     def cluster_default_strategy(self, cluster: Any) -> list:
         """capacity_provider props of the default_capacity_provider_strategy that an
-        aws_ecs_cluster_capacity_providers sets on the cluster."""
+        aws_ecs_cluster_capacity_providers sets on the cluster, of the providers that can place tasks."""
         cluster_address = self.by_name(cluster, ("aws_ecs_cluster",), "cluster")
-        return [block.get("capacity_provider")
-                for address in self.of_type(("aws_ecs_cluster_capacity_providers",))
-                if self.by_name(self.attributes(address).get("cluster_name").value, ("aws_ecs_cluster",),
-                                "cluster") == cluster_address
-                for _, block in self.attributes(address).known_blocks("default_capacity_provider_strategy")]
+        return _placing_providers([
+            block for address in self.of_type(("aws_ecs_cluster_capacity_providers",))
+            if self.by_name(self.attributes(address).get("cluster_name").value, ("aws_ecs_cluster",),
+                            "cluster") == cluster_address
+            for _, block in self.attributes(address).known_blocks("default_capacity_provider_strategy")])
 
     def by_name(self, value: Any, kinds: tuple, noun: str) -> Any:
         """Like reference, and a name: checkov renders `aws_ecs_cluster.main.name` as the name it is given."""
@@ -761,6 +761,12 @@ class _Builder:
 
 # Where an address may begin in rendered text: not inside a longer name, index or string.
 _ADDRESS_START = re.compile(r'(?<![\w.\]"])[A-Za-z_]')
+
+
+def _placing_providers(blocks: list) -> list:
+    """capacity_provider props of the strategy blocks that can place tasks (policies.topology.placing_providers)."""
+    return placing_providers([(block.get("capacity_provider"), block.get("weight").value, block.get("base").value)
+                              for block in blocks])
 
 
 def _addresses_named_in(text: str, addresses: Any) -> set:
