@@ -106,8 +106,8 @@ class ClusterMembers:
 
     def joining(self, cluster: Cluster) -> list | Unknown:
         """The groups whose instances join `cluster` (in template order), then an Unknown for each group that may
-        or may not join it: the groups known to join carry tasks whatever the others do. Unknown when no group
-        surely joins it (the first doubt, or that none does)."""
+        or may not join it: the groups known to join carry tasks whatever the others do. Unknown when no group may
+        join it."""
         members = {group for key in cluster.keys for group in self.by_key.get(key, ())
                    if same_cluster(cluster, self.joins[group]) is True}
         doubts = [replace(why, reason=f"cannot tell which cluster the instances of Auto Scaling group {group} "
@@ -120,11 +120,10 @@ class ClusterMembers:
         if self.unnamed and same_cluster(cluster, Cluster(None, DEFAULT_CLUSTER)) is not False:
             doubts.append(Unknown(f"Auto Scaling group {self.unnamed[0]} names no cluster: its instances join cluster "
                                   f"{DEFAULT_CLUSTER[0]} if they run the ECS agent"))
-        if not members:
-            return doubts[0] if doubts else Unknown(
-                f"no capacity provider of the service or its cluster, and no Auto Scaling group of the template whose "
-                f"user data or cfn-init names cluster {cluster} in ECS_CLUSTER: its container instances may be "
-                f"registered outside the template")
+        if not members and not doubts:
+            return Unknown(f"no capacity provider of the service or its cluster, and no Auto Scaling group of the "
+                           f"template whose user data or cfn-init names cluster {cluster} in ECS_CLUSTER: its "
+                           f"container instances may be registered outside the template")
         return sorted(members, key=self.order.get) + doubts
 
 
